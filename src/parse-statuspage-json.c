@@ -122,8 +122,14 @@ static void read_incident(struct rec_doc *doc, json_t *o, json_t *page_component
 	read_time(doc, o, "updated_at", &inc->updated, what);
 	read_time(doc, o, "scheduled_for", &inc->scheduled_for, what);
 	read_time(doc, o, "scheduled_until", &inc->scheduled_until, what);
-	if (inc->scheduled_for.ok || str_eq(inc->impact, "maintenance"))
+	if (inc->scheduled_for.ok || str_eq(inc->impact, "maintenance")) {
 		rec_set(&inc->kind, "maintenance");
+		/* started_at is when the notice was created; the work starts at the window */
+		if (inc->scheduled_for.ok) {
+			rec_time_clear(&inc->started);
+			rec_time_set(&inc->started, inc->scheduled_for.t, inc->scheduled_for.text);
+		}
+	}
 	else if (status)
 		rec_set(&inc->kind, norm_status_is_maintenance(inc->status) ? "maintenance" : "incident");
 
@@ -179,6 +185,11 @@ int sp_json_parse(const char *data, size_t len, const struct parse_opts *opts, s
 		  char **cause)
 {
 	json_error_t err;
+	size_t i0 = 0;
+	while (i0 < len && (data[i0] == ' ' || data[i0] == '\n' || data[i0] == '\r' || data[i0] == '\t'))
+		i0++;
+	if (i0 < len && data[i0] == '<')
+		return set_cause(cause, "expected JSON but got markup (an HTML error or bot-check page?)");
 	json_t *root = json_loadb(data, len, 0, &err);
 	if (!root)
 		return set_cause(cause, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
