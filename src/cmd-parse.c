@@ -71,9 +71,7 @@ int cmd_parse(int argc, char **argv)
 	} else if (parse_buffer(b.data, b.len, kind, &po, &doc, &cause) < 0) {
 		rc = cmd_error("cannot parse '%s': %s", path, cause);
 	} else {
-		char *json = rec_doc_to_json(doc);
-		fputs(json, stdout);
-		free(json);
+		rec_doc_write(doc, stdout); /* a write error is caught by cmd_finish */
 	}
 	free(cause);
 	rec_doc_free(doc);

@@ -52,7 +52,9 @@ static void read_time(struct rec_doc *doc, json_t *o, const char *key, struct re
 	free(cause);
 }
 
-static void add_component(struct rec_component *c, json_t *o, json_t *all)
+/* NOTE: c->group holds the group's id until resolve_groups() swaps in its name, because the
+ * page's component list may come after the incidents in the document. */
+static void add_component(struct rec_component *c, json_t *o)
 {
 	const char *id = sget(o, "id");
 	if (!id)
@@ -64,18 +66,7 @@ static void add_component(struct rec_component *c, json_t *o, json_t *all)
 		st = sget(o, "new_status");
 	rec_set(&c->status_raw, st);
 	rec_set(&c->status, norm_component_status(st));
-	/* the group's name, from the page's own component list */
-	const char *gid = sget(o, "group_id");
-	size_t i;
-	json_t *g;
-	if (gid && json_is_array(all)) {
-		json_array_foreach(all, i, g) {
-			if (str_eq(sget(g, "id"), gid)) {
-				rec_set(&c->group, sget(g, "name"));
-				break;
-			}
-		}
-	}
+	rec_set(&c->group, sget(o, "group_id"));
 }
 
 static int has_component(const struct rec_incident *inc, const char *id, const char *name)
@@ -89,20 +80,13 @@ static int has_component(const struct rec_incident *inc, const char *id, const c
 	return 0;
 }
 
-static void read_incident(struct rec_doc *doc, json_t *o, json_t *page_components, const char *page_url)
+static void read_incident(struct rec_doc *doc, json_t *o)
 {
 	struct rec_incident *inc = rec_doc_add_incident(doc);
 	const char *id = sget(o, "id");
 	rec_set(&inc->id, id);
 	rec_incident_add_id(inc, strlen(id ? id : "") == 26 ? "ulid" : "code", id);
 	rec_incident_add_id(inc, "shortlink", sget(o, "shortlink"));
-	if (page_url && id) {
-		size_t l = strlen(page_url);
-		char *u = xasprintf("%.*s/incidents/%s", (int)(l && page_url[l - 1] == '/' ? l - 1 : l),
-				    page_url, id);
-		rec_set(&inc->url, u);
-		free(u);
-	}
 	char *title = text_squash(sget(o, "name") ? sget(o, "name") : "");
 	rec_set(&inc->title, *title ? title : NULL);
 	free(title);
@@ -137,7 +121,7 @@ static void read_incident(struct rec_doc *doc, json_t *o, json_t *page_component
 	json_t *v;
 	json_array_foreach(json_object_get(o, "components"), i, v) {
 		if (json_is_object(v))
-			add_component(rec_incident_add_component(inc), v, page_components);
+			add_component(rec_incident_add_component(inc), v);
 	}
 	json_t *ups = json_object_get(o, "incident_updates");
 	json_array_foreach(ups, i, v) {
@@ -165,7 +149,7 @@ static void read_incident(struct rec_doc *doc, json_t *o, json_t *page_component
 			const char *code = sget(ac, "code");
 			if (json_is_object(ac) && !has_component(inc, code, sget(ac, "name"))) {
 				struct rec_component *c = rec_incident_add_component(inc);
-				add_component(c, ac, page_components);
+				add_component(c, ac);
 			}
 		}
 	}
@@ -181,56 +165,208 @@ static void read_incident(struct rec_doc *doc, json_t *o, json_t *page_component
 	}
 }
 
-int sp_json_parse(const char *data, size_t len, const struct parse_opts *opts, struct rec_doc *doc,
-		  char **cause)
+/* Statuspage ids are ASCII; a group id never needs more than this table. */
+struct groups {
+	char **ids;
+	char **names;
+	size_t n;
+};
+
+static void resolve_group(const struct groups *g, struct rec_component *c)
 {
-	json_error_t err;
-	size_t i0 = 0;
-	while (i0 < len && (data[i0] == ' ' || data[i0] == '\n' || data[i0] == '\r' || data[i0] == '\t'))
-		i0++;
-	if (i0 < len && data[i0] == '<')
-		return set_cause(cause, "expected JSON but got markup (an HTML error or bot-check page?)");
-	json_t *root = json_loadb(data, len, 0, &err);
-	if (!root)
-		return set_cause(cause, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
-	int rc = 0;
-	json_t *page = json_object_get(root, "page");
-	json_t *incidents = json_object_get(root, "incidents");
-	json_t *maint = json_object_get(root, "scheduled_maintenances");
-	json_t *comps = json_object_get(root, "components");
-	if (!json_is_object(root) ||
-	    (!json_is_array(incidents) && !json_is_array(maint) && !json_is_array(comps))) {
-		rc = set_cause(cause, "not a Statuspage API document: no \"incidents\", "
-				      "\"scheduled_maintenances\" or \"components\" array");
-		goto out;
-	}
-	if (json_is_object(page)) {
-		rec_set(&doc->page_id, sget(page, "id"));
-		rec_set(&doc->page_name, sget(page, "name"));
-		rec_set(&doc->page_url, sget(page, "url"));
-		rec_set(&doc->time_zone, sget(page, "time_zone"));
-	}
+	if (!c->group)
+		return;
+	const char *name = NULL;
+	for (size_t i = 0; i < g->n && !name; i++)
+		if (strcmp(g->ids[i], c->group) == 0)
+			name = g->names[i];
+	rec_set(&c->group, name);
+}
+
+static void finish_doc(struct rec_doc *doc, const struct groups *g)
+{
+	for (size_t i = 0; i < doc->n_components; i++)
+		resolve_group(g, &doc->components[i]);
 	const char *base = doc->page_url;
+	size_t l = base ? strlen(base) : 0;
+	while (l && base[l - 1] == '/')
+		l--;
+	for (size_t i = 0; i < doc->n_incidents; i++) {
+		struct rec_incident *inc = &doc->incidents[i];
+		for (size_t j = 0; j < inc->n_components; j++)
+			resolve_group(g, &inc->components[j]);
+		if (base && inc->id && !inc->url) {
+			char *u = xasprintf("%.*s/incidents/%s", (int)l, base, inc->id);
+			rec_set(&inc->url, u);
+			free(u);
+		}
+	}
+}
+
+static void read_components(struct rec_doc *doc, json_t *comps, struct groups *g)
+{
 	size_t i;
 	json_t *v;
 	json_array_foreach(comps, i, v) {
-		if (!json_is_object(v) || json_is_true(json_object_get(v, "group")))
+		if (!json_is_object(v))
 			continue;
-		add_component(rec_doc_add_component(doc), v, comps);
+		if (json_is_true(json_object_get(v, "group"))) {
+			if (sget(v, "id") && sget(v, "name")) {
+				g->ids = xreallocarray(g->ids, g->n + 1, sizeof *g->ids);
+				g->names = xreallocarray(g->names, g->n + 1, sizeof *g->names);
+				g->ids[g->n] = xstrdup(sget(v, "id"));
+				g->names[g->n++] = xstrdup(sget(v, "name"));
+			}
+			continue;
+		}
+		add_component(rec_doc_add_component(doc), v);
 	}
-	json_array_foreach(incidents, i, v) {
-		if (json_is_object(v))
-			read_incident(doc, v, comps, base);
-		else
-			rec_doc_add_error(doc, "incidents[%zu] is not an object", i);
+}
+
+static size_t skip_ws(const char *d, size_t len, size_t i)
+{
+	while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* Load one JSON value at *pos and move past it. */
+static json_t *load_at(const char *d, size_t len, size_t *pos, char **cause)
+{
+	json_error_t err;
+	json_t *v = json_loadb(d + *pos, len - *pos, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &err);
+	if (!v) {
+		size_t at = *pos + (size_t)(err.position > 0 ? err.position : 0);
+		size_t line = 1, col = 1;
+		for (size_t k = 0; k < at && k < len; k++) {
+			col = d[k] == '\n' ? 1 : col + 1;
+			line += d[k] == '\n';
+		}
+		set_cause(cause, "invalid JSON at line %zu column %zu: %s", line, col, err.text);
+		return NULL;
 	}
-	json_array_foreach(maint, i, v) {
-		if (json_is_object(v))
-			read_incident(doc, v, comps, base);
-		else
-			rec_doc_add_error(doc, "scheduled_maintenances[%zu] is not an object", i);
+	*pos += (size_t)err.position;
+	return v;
+}
+
+static int expected(char **cause, const char *d, size_t len, size_t pos, const char *what)
+{
+	(void)d;
+	if (pos >= len)
+		return set_cause(cause, "invalid JSON: the document ends early (truncated?)");
+	return set_cause(cause, "invalid JSON at byte %zu: expected %s", pos, what);
+}
+
+/* NOTE: the top-level object is walked member by member and the big arrays element by element, so
+ * memory holds one incident's JSON tree at a time, not the whole document's. */
+int sp_json_parse(const char *data, size_t len, const struct parse_opts *opts, struct rec_doc *doc,
+		  char **cause)
+{
+	size_t pos = skip_ws(data, len, 0);
+	if (pos < len && data[pos] == '<')
+		return set_cause(cause, "expected JSON but got markup (an HTML error or bot-check page?)");
+	if (pos >= len || data[pos] != '{') {
+		/* let the JSON library say what is wrong, or name the shape */
+		json_t *any = load_at(data, len, &pos, cause);
+		if (!any)
+			return -1;
+		json_decref(any);
+		return set_cause(cause, "not a Statuspage API document: no \"incidents\", "
+				       "\"scheduled_maintenances\" or \"components\" array");
 	}
-out:
-	json_decref(root);
+	pos++;
+	struct groups g = { NULL, NULL, 0 };
+	int rc = 0, seen = 0;
+	for (;;) {
+		pos = skip_ws(data, len, pos);
+		if (pos < len && data[pos] == '}')
+			break;
+		json_t *key = load_at(data, len, &pos, cause);
+		if (!key) {
+			rc = -1;
+			break;
+		}
+		pos = skip_ws(data, len, pos);
+		if (!json_is_string(key) || pos >= len || data[pos] != ':') {
+			json_decref(key);
+			rc = set_cause(cause, "invalid JSON at byte %zu: expected a member name and ':'", pos);
+			break;
+		}
+		pos = skip_ws(data, len, pos + 1);
+		const char *k = json_string_value(key);
+		int list = strcmp(k, "incidents") == 0 || strcmp(k, "scheduled_maintenances") == 0;
+		if (list && pos < len && data[pos] == '[') {
+			seen = 1;
+			pos++;
+			for (size_t n = 0;; n++) {
+				pos = skip_ws(data, len, pos);
+				if (pos < len && data[pos] == ']') {
+					pos++;
+					break;
+				}
+				json_t *v = load_at(data, len, &pos, cause);
+				if (!v) {
+					rc = -1;
+					break;
+				}
+				if (json_is_object(v))
+					read_incident(doc, v);
+				else
+					rec_doc_add_error(doc, "%s[%zu] is not an object", k, n);
+				json_decref(v);
+				pos = skip_ws(data, len, pos);
+				if (pos < len && data[pos] == ',') {
+					pos = skip_ws(data, len, pos + 1);
+					if (pos < len && data[pos] == ']') {
+						rc = set_cause(cause, "invalid JSON at byte %zu: a ',' before ']'", pos);
+						break;
+					}
+				} else if (!(pos < len && data[pos] == ']')) {
+					rc = expected(cause, data, len, pos, "',' or ']'");
+					break;
+				}
+			}
+		} else {
+			json_t *v = load_at(data, len, &pos, cause);
+			if (!v) {
+				json_decref(key);
+				rc = -1;
+				break;
+			}
+			if (strcmp(k, "page") == 0 && json_is_object(v)) {
+				rec_set(&doc->page_id, sget(v, "id"));
+				rec_set(&doc->page_name, sget(v, "name"));
+				rec_set(&doc->page_url, sget(v, "url"));
+				rec_set(&doc->time_zone, sget(v, "time_zone"));
+			} else if (strcmp(k, "components") == 0 && json_is_array(v)) {
+				seen = 1;
+				read_components(doc, v, &g);
+			}
+			json_decref(v);
+		}
+		json_decref(key);
+		if (rc < 0)
+			break;
+		pos = skip_ws(data, len, pos);
+		if (pos < len && data[pos] == ',') {
+			pos++;
+		} else if (!(pos < len && data[pos] == '}')) {
+			rc = expected(cause, data, len, pos, "',' or '}'");
+			break;
+		}
+	}
+	if (rc == 0 && !seen)
+		rc = set_cause(cause, "not a Statuspage API document: no \"incidents\", "
+				      "\"scheduled_maintenances\" or \"components\" array");
+	if (rc == 0 && skip_ws(data, len, pos + 1) < len)
+		rc = set_cause(cause, "invalid JSON at byte %zu: data after the document", pos + 1);
+	if (rc == 0)
+		finish_doc(doc, &g);
+	for (size_t i = 0; i < g.n; i++) {
+		free(g.ids[i]);
+		free(g.names[i]);
+	}
+	free(g.ids);
+	free(g.names);
 	return rc;
 }

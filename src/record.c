@@ -320,146 +320,253 @@ void rec_format_time(int64_t t, char *out, size_t n)
 	snprintf(out, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, hh, mi, ss);
 }
 
-static json_t *jstr(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	/* rec_set sanitized every string, so this only fails for text that bypassed it */
-	return j ? j : json_string("\xef\xbf\xbd");
-}
+/* A small streaming writer for the canonical form: no tree is built, so memory stays flat however
+ * many incidents a document holds. Output goes to b, and to f in 64 KiB chunks when f is set. */
+struct jw {
+	struct buf b;
+	FILE *f;
+	int indent;   /* 0: compact */
+	int depth;
+	int first;    /* no member written yet at this depth */
+	int err;
+};
 
-static void put_str(json_t *o, const char *key, const char *s)
+static void jw_flush(struct jw *w)
 {
-	json_object_set_new(o, key, jstr(s));
-}
-
-static void put_time(json_t *o, const char *key, const char *text_key, const struct rec_time *t)
-{
-	if (t->ok) {
-		char buf[40];
-		rec_format_time(t->t, buf, sizeof buf);
-		json_object_set_new(o, key, json_string(buf));
-	} else {
-		json_object_set_new(o, key, json_null());
+	if (w->f && w->b.len) {
+		if (fwrite(w->b.data, 1, w->b.len, w->f) != w->b.len)
+			w->err = 1;
+		buf_reset(&w->b);
 	}
-	put_str(o, text_key, t->text);
 }
 
-static json_t *component_json(const struct rec_component *c)
+static void jw_raw(struct jw *w, const char *s, size_t n)
 {
-	json_t *o = json_object();
-	put_str(o, "id", c->id);
-	put_str(o, "name", c->name);
-	put_str(o, "status", c->status);
-	put_str(o, "status_raw", c->status_raw);
-	put_str(o, "group", c->group);
-	return o;
+	buf_add(&w->b, s, n);
+	if (w->f && w->b.len >= 65536)
+		jw_flush(w);
 }
 
-static json_t *incident_json(const struct rec_incident *inc)
+static void jw_newline(struct jw *w)
 {
-	json_t *o = json_object();
-	put_str(o, "id", inc->id);
-	json_t *ids = json_array();
-	for (size_t i = 0; i < inc->n_ids; i++) {
-		json_t *p = json_object();
-		put_str(p, "scheme", inc->ids[i].scheme);
-		put_str(p, "value", inc->ids[i].value);
-		json_array_append_new(ids, p);
+	if (!w->indent)
+		return;
+	jw_raw(w, "\n", 1);
+	for (int i = 0; i < w->depth; i++)
+		jw_raw(w, "  ", 2);
+}
+
+static void jw_string(struct jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	jw_raw(w, "\"", 1);
+	const char *run = s;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jw_raw(w, run, (size_t)(p - run));
+		run = p + 1;
+		char esc[7] = { '\\', 0 };
+		size_t n = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\r': esc[1] = 'r'; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		jw_raw(w, esc, n);
 	}
-	json_object_set_new(o, "ids", ids);
-	put_str(o, "url", inc->url);
-	put_str(o, "vendor", inc->vendor);
-	put_str(o, "title", inc->title);
-	put_str(o, "kind", inc->kind);
-	put_str(o, "impact", inc->impact);
-	put_str(o, "impact_raw", inc->impact_raw);
-	put_str(o, "status", inc->status);
-	put_str(o, "status_raw", inc->status_raw);
-	put_time(o, "started_at", "started_text", &inc->started);
-	put_time(o, "resolved_at", "resolved_text", &inc->resolved);
-	put_time(o, "updated_at", "updated_text", &inc->updated);
-	if (inc->started.ok && inc->resolved.ok && inc->resolved.t >= inc->started.t)
-		json_object_set_new(o, "duration_seconds", json_integer(inc->resolved.t - inc->started.t));
+	jw_raw(w, run, strlen(run));
+	jw_raw(w, "\"", 1);
+}
+
+/* Open an object or array as a member value (key NULL inside arrays or at the top). */
+static void jw_key(struct jw *w, const char *key)
+{
+	if (w->depth > 0) {
+		if (!w->first)
+			jw_raw(w, ",", 1);
+		jw_newline(w);
+	}
+	w->first = 0;
+	if (key) {
+		jw_string(w, key);
+		jw_raw(w, w->indent ? ": " : ":", w->indent ? 2 : 1);
+	}
+}
+
+static void jw_open(struct jw *w, const char *key, char brace)
+{
+	jw_key(w, key);
+	jw_raw(w, &brace, 1);
+	w->depth++;
+	w->first = 1;
+}
+
+static void jw_close(struct jw *w, char brace)
+{
+	int empty = w->first;
+	w->depth--;
+	if (!empty)
+		jw_newline(w);
+	jw_raw(w, &brace, 1);
+	w->first = 0;
+}
+
+static void put_str(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	if (s)
+		jw_string(w, s);
 	else
-		json_object_set_new(o, "duration_seconds", json_null());
-	put_time(o, "scheduled_for", "scheduled_for_text", &inc->scheduled_for);
-	put_time(o, "scheduled_until", "scheduled_until_text", &inc->scheduled_until);
-	json_t *comps = json_array();
+		jw_raw(w, "null", 4);
+}
+
+static void put_int(struct jw *w, const char *key, int ok, int64_t v)
+{
+	char num[32];
+	int n = ok ? snprintf(num, sizeof num, "%lld", (long long)v) : snprintf(num, sizeof num, "null");
+	jw_key(w, key);
+	jw_raw(w, num, (size_t)n);
+}
+
+static void put_time(struct jw *w, const char *key, const char *text_key, const struct rec_time *t)
+{
+	char buf[40];
+	if (t->ok)
+		rec_format_time(t->t, buf, sizeof buf);
+	put_str(w, key, t->ok ? buf : NULL);
+	put_str(w, text_key, t->text);
+}
+
+static void component_json(struct jw *w, const struct rec_component *c)
+{
+	jw_open(w, NULL, '{');
+	put_str(w, "id", c->id);
+	put_str(w, "name", c->name);
+	put_str(w, "status", c->status);
+	put_str(w, "status_raw", c->status_raw);
+	put_str(w, "group", c->group);
+	jw_close(w, '}');
+}
+
+static void incident_json(struct jw *w, const struct rec_incident *inc)
+{
+	jw_open(w, NULL, '{');
+	put_str(w, "id", inc->id);
+	jw_open(w, "ids", '[');
+	for (size_t i = 0; i < inc->n_ids; i++) {
+		jw_open(w, NULL, '{');
+		put_str(w, "scheme", inc->ids[i].scheme);
+		put_str(w, "value", inc->ids[i].value);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
+	put_str(w, "url", inc->url);
+	put_str(w, "vendor", inc->vendor);
+	put_str(w, "title", inc->title);
+	put_str(w, "kind", inc->kind);
+	put_str(w, "impact", inc->impact);
+	put_str(w, "impact_raw", inc->impact_raw);
+	put_str(w, "status", inc->status);
+	put_str(w, "status_raw", inc->status_raw);
+	put_time(w, "started_at", "started_text", &inc->started);
+	put_time(w, "resolved_at", "resolved_text", &inc->resolved);
+	put_time(w, "updated_at", "updated_text", &inc->updated);
+	put_int(w, "duration_seconds", inc->started.ok && inc->resolved.ok && inc->resolved.t >= inc->started.t,
+		inc->resolved.t - inc->started.t);
+	put_time(w, "scheduled_for", "scheduled_for_text", &inc->scheduled_for);
+	put_time(w, "scheduled_until", "scheduled_until_text", &inc->scheduled_until);
+	jw_open(w, "components", '[');
 	for (size_t i = 0; i < inc->n_components; i++)
-		json_array_append_new(comps, component_json(&inc->components[i]));
-	json_object_set_new(o, "components", comps);
-	json_t *ups = json_array();
+		component_json(w, &inc->components[i]);
+	jw_close(w, ']');
+	jw_open(w, "updates", '[');
 	for (size_t i = 0; i < inc->n_updates; i++) {
 		const struct rec_update *u = &inc->updates[i];
-		json_t *p = json_object();
-		put_str(p, "id", u->id);
-		put_str(p, "status", u->status);
-		put_str(p, "status_raw", u->status_raw);
-		put_time(p, "at", "at_text", &u->at);
-		put_str(p, "body", u->body);
-		put_str(p, "body_html", u->body_html);
-		json_array_append_new(ups, p);
+		jw_open(w, NULL, '{');
+		put_str(w, "id", u->id);
+		put_str(w, "status", u->status);
+		put_str(w, "status_raw", u->status_raw);
+		put_time(w, "at", "at_text", &u->at);
+		put_str(w, "body", u->body);
+		put_str(w, "body_html", u->body_html);
+		jw_close(w, '}');
 	}
-	json_object_set_new(o, "updates", ups);
+	jw_close(w, ']');
 	if (inc->postmortem) {
-		json_t *p = json_object();
-		put_str(p, "body", inc->postmortem->body);
-		put_str(p, "body_html", inc->postmortem->body_html);
-		put_time(p, "published_at", "published_text", &inc->postmortem->published);
-		json_object_set_new(o, "postmortem", p);
+		jw_open(w, "postmortem", '{');
+		put_str(w, "body", inc->postmortem->body);
+		put_str(w, "body_html", inc->postmortem->body_html);
+		put_time(w, "published_at", "published_text", &inc->postmortem->published);
+		jw_close(w, '}');
 	} else {
-		json_object_set_new(o, "postmortem", json_null());
+		put_str(w, "postmortem", NULL);
 	}
-	put_str(o, "source_url", inc->source_url);
-	return o;
-}
-
-static char *dump(json_t *o, int indent)
-{
-	size_t flags = JSON_PRESERVE_ORDER | (indent ? JSON_INDENT(2) : JSON_COMPACT);
-	char *s = json_dumps(o, flags);
-	json_decref(o);
-	if (!s) {
-		fprintf(stderr, "starchive: out of memory writing JSON\n");
-		exit(1);
-	}
-	char *r = xasprintf("%s%s", s, indent ? "\n" : "");
-	free(s);
-	return r;
+	put_str(w, "source_url", inc->source_url);
+	jw_close(w, '}');
 }
 
 char *rec_incident_to_json(const struct rec_incident *inc, int indent)
 {
-	return dump(incident_json(inc), indent);
+	struct jw w = { BUF_INIT, NULL, indent, 0, 1, 0 };
+	buf_add(&w.b, "", 0);
+	incident_json(&w, inc);
+	if (indent)
+		jw_raw(&w, "\n", 1);
+	return buf_detach(&w.b);
+}
+
+static void doc_json(struct jw *w, const struct rec_doc *d)
+{
+	jw_open(w, NULL, '{');
+	put_str(w, "format", REC_FORMAT);
+	put_str(w, "kind", d->kind);
+	put_str(w, "url", d->url);
+	jw_open(w, "page", '{');
+	put_str(w, "id", d->page_id);
+	put_str(w, "name", d->page_name);
+	put_str(w, "url", d->page_url);
+	put_str(w, "time_zone", d->time_zone);
+	jw_close(w, '}');
+	jw_open(w, "components", '[');
+	for (size_t i = 0; i < d->n_components; i++)
+		component_json(w, &d->components[i]);
+	jw_close(w, ']');
+	jw_open(w, "incidents", '[');
+	for (size_t i = 0; i < d->n_incidents; i++)
+		incident_json(w, &d->incidents[i]);
+	jw_close(w, ']');
+	jw_open(w, "errors", '[');
+	for (size_t i = 0; i < d->n_errors; i++)
+		put_str(w, NULL, d->errors[i]);
+	jw_close(w, ']');
+	jw_close(w, '}');
+	jw_raw(w, "\n", 1);
 }
 
 char *rec_doc_to_json(const struct rec_doc *d)
 {
-	json_t *o = json_object();
-	put_str(o, "format", REC_FORMAT);
-	put_str(o, "kind", d->kind);
-	put_str(o, "url", d->url);
-	json_t *page = json_object();
-	put_str(page, "id", d->page_id);
-	put_str(page, "name", d->page_name);
-	put_str(page, "url", d->page_url);
-	put_str(page, "time_zone", d->time_zone);
-	json_object_set_new(o, "page", page);
-	json_t *comps = json_array();
-	for (size_t i = 0; i < d->n_components; i++)
-		json_array_append_new(comps, component_json(&d->components[i]));
-	json_object_set_new(o, "components", comps);
-	json_t *incs = json_array();
-	for (size_t i = 0; i < d->n_incidents; i++)
-		json_array_append_new(incs, incident_json(&d->incidents[i]));
-	json_object_set_new(o, "incidents", incs);
-	json_t *errs = json_array();
-	for (size_t i = 0; i < d->n_errors; i++)
-		json_array_append_new(errs, jstr(d->errors[i]));
-	json_object_set_new(o, "errors", errs);
-	return dump(o, 1);
+	struct jw w = { BUF_INIT, NULL, 1, 0, 1, 0 };
+	buf_add(&w.b, "", 0);
+	doc_json(&w, d);
+	return buf_detach(&w.b);
+}
+
+int rec_doc_write(const struct rec_doc *d, FILE *f)
+{
+	struct jw w = { BUF_INIT, f, 1, 0, 1, 0 };
+	doc_json(&w, d);
+	jw_flush(&w);
+	buf_release(&w.b);
+	return w.err ? -1 : 0;
 }
 
 /* ---- JSON in ---- */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define REC_FORMAT "starchive-record/1"
 
@@ -120,6 +121,8 @@ void rec_incident_copy(struct rec_incident *dst, const struct rec_incident *src)
 /* Canonical JSON text (fixed key order, two-space indent, trailing newline). Caller frees. */
 char *rec_doc_to_json(const struct rec_doc *d);
 char *rec_incident_to_json(const struct rec_incident *inc, int indent);
+/* Stream the document's canonical JSON to f without building it in memory; -1 on a write error. */
+int rec_doc_write(const struct rec_doc *d, FILE *f);
 /* Read back what rec_*_to_json wrote; returns NULL and sets *cause on error. */
 struct rec_doc *rec_doc_from_json(const char *text, size_t len, char **cause);
 int rec_incident_from_json(const char *text, size_t len, struct rec_incident *inc, char **cause);
