@@ -3,6 +3,7 @@
 #ifndef SC_CMD_H
 #define SC_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes (README.md and starchive(1) list the same table). */

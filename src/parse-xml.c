@@ -248,6 +248,18 @@ static int is_hidden(const xmlNode *n)
 	       px_is(n, "noscript") || px_is(n, "head");
 }
 
+/* End the text so far with at least n line breaks (blocks separate, they do not stack). */
+static void ensure_breaks(struct buf *b, int n)
+{
+	while (b->len && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
+		b->data[--b->len] = '\0';
+	int have = 0;
+	for (size_t i = b->len; i > 0 && b->data[i - 1] == '\n' && have < n; i--)
+		have++;
+	for (; have < n; have++)
+		buf_addc(b, '\n');
+}
+
 static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
 {
 	for (const xmlNode *c = n->children; c; c = c->next) {
@@ -275,7 +287,7 @@ static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
 			int block = is_block(c), para = px_is(c, "p") || px_is(c, "pre") ||
 				    px_is(c, "blockquote") || px_is(c, "ul") || px_is(c, "ol");
 			if (block)
-				buf_adds(b, para ? "\n\n" : "\n");
+				ensure_breaks(b, para ? 2 : 1);
 			if (px_is(c, "li"))
 				buf_adds(b, "- ");
 			/* NOTE: deeper than this, markup is hostile; its text is still read flat. */
@@ -288,7 +300,7 @@ static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
 				xmlFree(t);
 			}
 			if (block)
-				buf_adds(b, para ? "\n\n" : "\n");
+				ensure_breaks(b, para ? 2 : 1);
 		}
 	}
 }

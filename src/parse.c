@@ -13,6 +13,16 @@
 const struct source_kind source_kinds[] = {
 	{ "statuspage-json", "Statuspage / incident.io API v2 JSON (summary, incidents, maintenances, components)",
 	  sp_json_detect, sp_json_parse },
+	{ "statuspage-feed", "Statuspage /history.rss and /history.atom (incident timelines as HTML blocks)",
+	  sp_feed_detect, sp_feed_parse },
+	{ "feed", "Any RSS 2.0 or Atom 1.0 status feed (incident.io, Better Stack, AWS, Azure, Google Cloud)",
+	  feed_detect, feed_parse },
+	{ "statuspage-incident", "Statuspage incident page /incidents/<code> (HTML: timeline, impact, components)",
+	  sp_incident_detect, sp_incident_parse },
+	{ "statuspage-home", "Statuspage home page / (HTML: components, open and recent incidents, maintenances)",
+	  sp_home_detect, sp_home_parse },
+	{ "statuspage-history", "Statuspage history index /history?page=N (HTML with HistoryIndex React props)",
+	  sp_history_detect, sp_history_parse },
 };
 const size_t n_source_kinds = ARRAY_SIZE(source_kinds);
 

@@ -39,5 +39,15 @@ int parse_buffer(const char *data, size_t len, const char *kind, const struct pa
 /* ---- the parsers (one parse-*.c file each) ---- */
 int sp_json_detect(const char *data, size_t len);
 int sp_json_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int sp_feed_detect(const char *data, size_t len);
+int sp_feed_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int feed_detect(const char *data, size_t len);
+int feed_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int sp_incident_detect(const char *data, size_t len);
+int sp_incident_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int sp_home_detect(const char *data, size_t len);
+int sp_home_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int sp_history_detect(const char *data, size_t len);
+int sp_history_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
 
 #endif

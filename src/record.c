@@ -223,9 +223,20 @@ void rec_incident_finish(struct rec_incident *inc)
 		rec_set(&inc->kind, m ? "maintenance" : "incident");
 	}
 	if (!inc->started.ok && inc->n_updates) {
-		for (size_t i = 0; i < inc->n_updates; i++) {
-			if (inc->updates[i].at.ok) {
-				copy_time(&inc->started, &inc->updates[i].at);
+		/* a maintenance starts when the work does, not when it was announced */
+		int maint_kind = str_eq(inc->kind, "maintenance");
+		for (int pass = maint_kind ? 0 : 1; pass < 2 && !inc->started.ok; pass++) {
+			for (size_t i = 0; i < inc->n_updates; i++) {
+				const struct rec_update *u = &inc->updates[i];
+				if (!u->at.ok || (pass == 0 && (!norm_status_is_maintenance(u->status) ||
+								str_eq(u->status, "scheduled"))))
+					continue;
+				/* NOTE: a timeline whose first known entry already says monitoring, resolved or
+				 * later (feeds that show only the current state) does not know the start */
+				if (str_eq(u->status, "monitoring") || str_eq(u->status, "verifying") ||
+				    norm_status_is_closed(u->status))
+					break;
+				copy_time(&inc->started, &u->at);
 				break;
 			}
 		}

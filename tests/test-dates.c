@@ -82,6 +82,9 @@ static const struct vec vecs[] = {
 	{ "Jan 16, 2025, 02:29 PM UTC", NULL, "2025-01-16T14:29:00Z" },
 	{ "Sep 17, 2025, 09:58 AM UTC", NULL, "2025-09-17T09:58:00Z" },
 	{ "Jan 16, 2025, 12:05 AM UTC", NULL, "2025-01-16T00:05:00Z" },
+	{ "Oct 7, 2026, 05:20 PM UTC", NULL, "2026-10-07T17:20:00Z" },
+	{ "Nov 02, 2022, 08:48 PM UTC", NULL, "2022-11-02T20:48:00Z" },
+	{ "Jan 16, 2025, 12:23 PM", NULL, "!no time zone" },
 	{ "Jan 16, 2025, 12:05 am utc", NULL, "2025-01-16T00:05:00Z" },
 	{ "Jan 16, 2025 at 3:07 p.m. EST", NULL, "2025-01-16T20:07:00Z" },
 	{ "January 16, 2025 12:23 UTC", NULL, "2025-01-16T12:23:00Z" },
@@ -146,6 +149,12 @@ int main(void)
 	CHECK(duration_parse("1d 2h") == 93600, "duration days");
 	CHECK(duration_parse("45s") == 45, "duration seconds");
 	CHECK(duration_parse("soon") == -1, "duration junk");
+	/* aggregator pages: "2h 5m" from true seconds, "47m", and an empty or running duration */
+	CHECK(duration_parse("2h 5m") == 7500, "duration 2h 5m");
+	CHECK(duration_parse("47m") == 2820, "duration minutes only");
+	CHECK(duration_parse("\xe2\x80\x94") == -1, "duration em dash");
+	CHECK(duration_parse("Ongoing") == -1, "duration ongoing");
+	CHECK(duration_parse("") == -1, "duration empty");
 	re_cleanup();
 	return unit_summary();
 }
