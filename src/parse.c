@@ -23,6 +23,8 @@ const struct source_kind source_kinds[] = {
 	  sp_home_detect, sp_home_parse },
 	{ "statuspage-history", "Statuspage history index /history?page=N (HTML with HistoryIndex React props)",
 	  sp_history_detect, sp_history_parse },
+	{ "aggregator-incident", "Status aggregator incident page (Pingoru, IsDown-like: one vendor incident, HTML)",
+	  agg_detect, agg_parse },
 };
 const size_t n_source_kinds = ARRAY_SIZE(source_kinds);
 

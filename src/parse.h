@@ -36,6 +36,10 @@ const struct source_kind *parse_detect(const char *data, size_t len);
 int parse_buffer(const char *data, size_t len, const char *kind, const struct parse_opts *o,
 		 struct rec_doc **out, char **cause);
 
+/* The absolute URLs of the RSS and Atom feeds an HTML page announces with <link rel="alternate">,
+ * in page order without duplicates; the caller frees each and the array. Always 0. */
+int parse_feed_links(const char *html, size_t len, const char *base, char ***out, size_t *n);
+
 /* ---- the parsers (one parse-*.c file each) ---- */
 int sp_json_detect(const char *data, size_t len);
 int sp_json_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
@@ -49,5 +53,7 @@ int sp_home_detect(const char *data, size_t len);
 int sp_home_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
 int sp_history_detect(const char *data, size_t len);
 int sp_history_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
+int agg_detect(const char *data, size_t len);
+int agg_parse(const char *data, size_t len, const struct parse_opts *o, struct rec_doc *doc, char **cause);
 
 #endif
