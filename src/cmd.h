@@ -35,4 +35,20 @@ int cmd_finish(int code);
 
 int cmd_parse(int argc, char **argv);
 
+/* ---- the archive commands (cmd-init.c has the helpers they share) ---- */
+struct db;
+/* Open the archive (--db, $STARCHIVE_DB or the XDG default), creating it when create is set; prints
+ * the error and returns its exit code, else EXIT_OK. *path_out (when not NULL) gets the path. */
+int cmd_open_archive(int create, struct db **out, char **path_out);
+/* Find VENDOR's incident by any key (code, URL, shortlink); prints the error and returns its exit
+ * code, else EXIT_OK. */
+int cmd_find_incident(struct db *db, const char *vendor, const char *key, int64_t *id);
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
 #endif

@@ -21,6 +21,47 @@ const struct command commands[] = {
 	  "  -u, --url URL     the URL the page was fetched from (resolves links, names the source)\n"
 	  "      --now TIME    the fixed clock: reference for dates without a year\n"
 	  "      --list-kinds  list the source kinds and exit\n" },
+	{ "init", cmd_init, "",
+	  "create the archive, or upgrade an old one in place",
+	  "  (the archive is --db PATH, else $STARCHIVE_DB, else $XDG_DATA_HOME/starchive/archive.db)\n" },
+	{ "import", cmd_import, "--vendor NAME [--url URL] [--kind K] [--now TIME] [--at TIME] FILE...",
+	  "archive saved pages in the order of their capture time",
+	  "  -v, --vendor NAME  the vendor the pages belong to\n"
+	  "  -u, --url URL      the URL the pages were fetched from (names the source)\n"
+	  "  -k, --kind K       the source kind (default: detected)\n"
+	  "      --now TIME     the fixed clock: when the events happen (default: now)\n"
+	  "      --at TIME      the capture time of every FILE (default: a date in the file name,\n"
+	  "                     else --now)\n"
+	  "  -q, --quiet        print nothing but errors\n" },
+	{ "events", cmd_events, "[--since TIME] [--after ID] [--type TYPE] [--vendor NAME] [--json]",
+	  "list the change events, oldest first",
+	  "  -s, --since TIME   events created at or after TIME (a date, or an age such as 36h)\n"
+	  "      --after ID     events after this event id\n"
+	  "  -t, --type TYPE    one type (incident.new), or a family ending in a dot (postmortem.)\n"
+	  "  -v, --vendor NAME  one vendor's events\n"
+	  "  -j, --json         one JSON object a line, with the full payload\n"
+	  "      --now TIME     the clock an age in --since counts back from (default: now)\n" },
+	{ "show", cmd_show, "[--json] VENDOR INCIDENT",
+	  "show an incident as a person reads it: times, components, timeline, postmortem",
+	  "  -j, --json         the archived record as JSON instead\n"
+	  "  (INCIDENT is any of its keys: the vendor's code, its URL, its shortlink)\n" },
+	{ "log", cmd_log, "[--patch] [--json] VENDOR INCIDENT",
+	  "show an incident's revision history with what changed at each step",
+	  "  -p, --patch        also the line diff of the record between revisions\n"
+	  "  -j, --json         each revision's record as one JSON line\n" },
+	{ "search", cmd_search, "[--vendor NAME] [--limit N] [--raw] TEXT...",
+	  "full-text search over titles, updates and postmortems",
+	  "  -v, --vendor NAME  one vendor's incidents\n"
+	  "  -n, --limit N      at most N incidents (default 20; 0 for all)\n"
+	  "  -r, --raw          TEXT is an SQLite FTS5 query (AND, OR, NOT, \"phrases\", prefix*)\n" },
+	{ "export", cmd_export, "[--format json|csv] [--vendor NAME] [--since TIME] [--until TIME] [--kind K] [--status S]",
+	  "write archived incidents as JSON or CSV",
+	  "  -f, --format F     json (default: full records) or csv (one row an incident)\n"
+	  "  -v, --vendor NAME  one vendor's incidents\n"
+	  "      --since TIME   incidents started at or after TIME\n"
+	  "      --until TIME   incidents started before TIME\n"
+	  "      --kind K       incident or maintenance\n"
+	  "      --status S     one canonical status (resolved, postmortem...)\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
