@@ -906,10 +906,11 @@ static int vanish_pass(struct ingest *g, struct db_listing *lists, size_t nlists
 		       const struct window *w)
 {
 	int rc = 0;
-	qsort(seen, nseen, sizeof *seen, cmp_id);
+	if (nseen) /* NOTE: qsort and bsearch take no NULL array, even empty */
+		qsort(seen, nseen, sizeof *seen, cmp_id);
 	for (size_t i = 0; i < nlists; i++) {
 		struct db_listing *l = &lists[i];
-		if (!l->listed || l->seen || bsearch(&l->incident_id, seen, nseen, sizeof *seen, cmp_id))
+		if (!l->listed || l->seen || (nseen && bsearch(&l->incident_id, seen, nseen, sizeof *seen, cmp_id)))
 			continue;
 		if ((rc = db_listing_set_listed(g->db, g->src.id, l->incident_id, 0, g->doc_id, g->cause)) < 0)
 			return rc;

@@ -51,4 +51,8 @@ int cmd_log(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
+/* ---- polling ---- */
+int cmd_vendor(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+
 #endif

@@ -224,6 +224,58 @@ static const char schema_1[] =
 	"SELECT e.id, e.created_at, e.type, e.vendor, e.incident_key AS incident, i.title, e.payload\n"
 	"FROM events e LEFT JOIN incidents i ON i.id = e.incident_id;\n";
 
+/* Migration 2: what sync needs: vendors that are polled, with their health; sources' HTTP state;
+ * runs; and the revisit schedule of resolved incidents (late postmortems). */
+static const char schema_2[] =
+	"ALTER TABLE vendors ADD COLUMN title TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN status_url TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN platform TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN polled INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE vendors ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE vendors ADD COLUMN broken INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE vendors ADD COLUMN next_at TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN last_ok_at TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN last_try_at TEXT;\n"
+	"ALTER TABLE vendors ADD COLUMN last_error TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN polled INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE sources ADD COLUMN etag TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_modified TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_status INTEGER;\n"
+	"ALTER TABLE sources ADD COLUMN next_at TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_try_at TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_ok_at TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_error TEXT;\n"
+	"CREATE TABLE runs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  started_at TEXT NOT NULL,\n"
+	"  finished_at TEXT,\n"
+	"  status INTEGER,\n"
+	"  vendors INTEGER,\n"
+	"  failed INTEGER,\n"
+	"  report TEXT\n"
+	");\n"
+	"CREATE TABLE run_vendors (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
+	"  vendor_id INTEGER NOT NULL REFERENCES vendors(id),\n"
+	"  outcome TEXT NOT NULL,\n"
+	"  detail TEXT,\n"
+	"  fetched INTEGER NOT NULL DEFAULT 0,\n"
+	"  not_modified INTEGER NOT NULL DEFAULT 0,\n"
+	"  events INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (run_id, vendor_id)\n"
+	");\n"
+	"CREATE TABLE revisits (\n"
+	"  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),\n"
+	"  step INTEGER NOT NULL,\n"
+	"  last_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE VIEW vendor_health AS\n"
+	"SELECT name, platform, status_url, polled,\n"
+	"  CASE WHEN broken THEN 'broken' WHEN failures > 0 THEN 'failing' WHEN last_ok_at IS NULL THEN 'new'"
+	" ELSE 'ok' END AS health,\n"
+	"  failures, last_ok_at, last_try_at, next_at, last_error\n"
+	"FROM vendors;\n";
+
 struct migration {
 	int version;
 	const char *name;
@@ -233,6 +285,7 @@ struct migration {
 /* NOTE: append only. An applied migration is never edited: add a new one that alters the schema. */
 static const struct migration migrations[] = {
 	{ 1, "the archive: vendors, sources, documents, incidents, revisions, events, search", schema_1 },
+	{ 2, "sync: polled vendors and their health, sources' HTTP state, runs, revisits", schema_2 },
 };
 
 /* ---- statements ---- */
@@ -1621,4 +1674,366 @@ int db_query(struct db *db, const char *sql, int (*fn)(int ncols, const char *co
 	free(cols);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* ---- sync: polled vendors, their sources' fetch state, runs, revisits ---- */
+
+/* A one-off statement (sync's statements run a few times a run, not per incident). */
+static sqlite3_stmt *prep1(struct db *db, const char *sql, char **cause, int *rc)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		*rc = fail(db, cause, "cannot prepare a statement");
+		return NULL;
+	}
+	return st;
+}
+
+static int step1(struct db *db, sqlite3_stmt *st, char **cause, const char *what)
+{
+	int r = sqlite3_step(st);
+	int rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : fail(db, cause, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_vendor_clear(struct db_vendor *v)
+{
+	free(v->name);
+	free(v->title);
+	free(v->url);
+	free(v->platform);
+	free(v->last_error);
+	memset(v, 0, sizeof *v);
+}
+
+void db_vendors_free(struct db_vendor *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		db_vendor_clear(&v[i]);
+	free(v);
+}
+
+int db_vendor_register(struct db *db, const char *name, const char *title, const char *url, const char *platform,
+		       int64_t now, int64_t *id, char **cause)
+{
+	int rc = db_vendor_id(db, name, 1, now, id, cause);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE vendors SET title = coalesce(?2, title), status_url = ?3, platform = ?4,"
+				     " polled = 1 WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, *id);
+	bind_text(st, 2, title);
+	bind_text(st, 3, url);
+	bind_text(st, 4, platform);
+	return step1(db, st, cause, "cannot register the vendor");
+}
+
+int db_vendor_unpoll(struct db *db, const char *name, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE vendors SET polled = 0 WHERE name = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, name);
+	if ((rc = step1(db, st, cause, "cannot remove the vendor")) < 0)
+		return rc;
+	if (sqlite3_changes(db->h) == 0)
+		return 0;
+	st = prep1(db, "UPDATE sources SET polled = 0 WHERE vendor_id = (SELECT id FROM vendors WHERE name = ?1)",
+		   cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, name);
+	return step1(db, st, cause, "cannot remove the vendor's sources") < 0 ? -1 : 1;
+}
+
+#define VENDOR_COLS "v.id, v.name, v.title, v.status_url, v.platform, v.polled, v.failures, v.broken," \
+		    " v.next_at, v.last_ok_at, v.last_try_at, v.last_error," \
+		    " (SELECT count(*) FROM incidents i WHERE i.vendor_id = v.id)"
+
+static void vendor_row(sqlite3_stmt *st, struct db_vendor *v)
+{
+	memset(v, 0, sizeof *v);
+	v->id = sqlite3_column_int64(st, 0);
+	v->name = col_str(st, 1);
+	v->title = col_str(st, 2);
+	v->url = col_str(st, 3);
+	v->platform = col_str(st, 4);
+	v->polled = sqlite3_column_int(st, 5);
+	v->failures = sqlite3_column_int(st, 6);
+	v->broken = sqlite3_column_int(st, 7);
+	v->has_next_at = col_time(st, 8, &v->next_at);
+	v->has_last_ok = col_time(st, 9, &v->last_ok_at);
+	v->has_last_try = col_time(st, 10, &v->last_try_at);
+	v->last_error = col_str(st, 11);
+	v->incidents = sqlite3_column_int64(st, 12);
+}
+
+int db_vendors_load(struct db *db, int polled_only, struct db_vendor **out, size_t *n, char **cause)
+{
+	*out = NULL;
+	*n = 0;
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, polled_only ? "SELECT " VENDOR_COLS " FROM vendors v WHERE v.polled ORDER BY v.name"
+						 : "SELECT " VENDOR_COLS " FROM vendors v ORDER BY v.name",
+				 cause, &rc);
+	if (!st)
+		return rc;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		vendor_row(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE)
+		rc = fail(db, cause, "cannot list vendors");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_vendor_load(struct db *db, const char *name, struct db_vendor *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT " VENDOR_COLS " FROM vendors v WHERE v.name = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, name);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		vendor_row(st, out);
+		rc = 1;
+	} else if (r != SQLITE_DONE) {
+		rc = fail(db, cause, "cannot read the vendor");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_vendor_save_health(struct db *db, const struct db_vendor *v, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE vendors SET failures = ?2, broken = ?3, next_at = ?4, last_ok_at = ?5,"
+				     " last_try_at = ?6, last_error = ?7 WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, v->id);
+	sqlite3_bind_int(st, 2, v->failures);
+	sqlite3_bind_int(st, 3, v->broken);
+	bind_time(st, 4, v->has_next_at, v->next_at);
+	bind_time(st, 5, v->has_last_ok, v->last_ok_at);
+	bind_time(st, 6, v->has_last_try, v->last_try_at);
+	bind_text(st, 7, v->last_error);
+	return step1(db, st, cause, "cannot save the vendor's health");
+}
+
+int db_poll_source_add(struct db *db, int64_t vendor_id, const char *kind, const char *url, int64_t now,
+		       char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT INTO sources (vendor_id, kind, url, created_at, polled)"
+				     " VALUES (?1, ?2, ?3, ?4, 1)"
+				     " ON CONFLICT (vendor_id, kind, url) DO UPDATE SET polled = 1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	bind_text(st, 2, kind ? kind : "");
+	bind_text(st, 3, url ? url : "");
+	bind_time(st, 4, 1, now);
+	return step1(db, st, cause, "cannot add the source");
+}
+
+int db_poll_sources_reset(struct db *db, int64_t vendor_id, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE sources SET polled = 0 WHERE vendor_id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	return step1(db, st, cause, "cannot reset the vendor's sources");
+}
+
+void db_poll_sources_free(struct db_poll_source *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].kind);
+		free(s[i].url);
+		free(s[i].etag);
+		free(s[i].last_modified);
+		free(s[i].last_error);
+	}
+	free(s);
+}
+
+int db_poll_sources_load(struct db *db, int64_t vendor_id, struct db_poll_source **out, size_t *n, char **cause)
+{
+	*out = NULL;
+	*n = 0;
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT id, vendor_id, kind, url, etag, last_modified, last_status, next_at,"
+				     " last_ok_at, last_error FROM sources WHERE vendor_id = ?1 AND polled ORDER BY id",
+				 cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		struct db_poll_source *s = &(*out)[(*n)++];
+		memset(s, 0, sizeof *s);
+		s->id = sqlite3_column_int64(st, 0);
+		s->vendor_id = sqlite3_column_int64(st, 1);
+		s->kind = col_str(st, 2);
+		if (s->kind && !*s->kind) {
+			free(s->kind);
+			s->kind = NULL;
+		}
+		s->url = col_str(st, 3);
+		s->etag = col_str(st, 4);
+		s->last_modified = col_str(st, 5);
+		s->last_status = sqlite3_column_int(st, 6);
+		s->has_next_at = col_time(st, 7, &s->next_at);
+		s->has_last_ok = col_time(st, 8, &s->last_ok_at);
+		s->last_error = col_str(st, 9);
+	}
+	if (r != SQLITE_DONE)
+		rc = fail(db, cause, "cannot list the vendor's sources");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_poll_source_save(struct db *db, const struct db_poll_source *s, int64_t now, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE sources SET etag = ?2, last_modified = ?3, last_status = ?4, next_at = ?5,"
+				     " last_ok_at = ?6, last_error = ?7, last_try_at = ?8 WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, s->id);
+	bind_text(st, 2, s->etag);
+	bind_text(st, 3, s->last_modified);
+	sqlite3_bind_int(st, 4, s->last_status);
+	bind_time(st, 5, s->has_next_at, s->next_at);
+	bind_time(st, 6, s->has_last_ok, s->last_ok_at);
+	bind_text(st, 7, s->last_error);
+	bind_time(st, 8, 1, now);
+	return step1(db, st, cause, "cannot save the source's state");
+}
+
+void db_revisits_free(struct db_revisit *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].key);
+		free(r[i].url);
+	}
+	free(r);
+}
+
+int db_revisits_due(struct db *db, int64_t vendor_id, int64_t now, const int64_t *offsets, size_t n_offsets,
+		    size_t limit, struct db_revisit **out, size_t *n, char **cause)
+{
+	*out = NULL;
+	*n = 0;
+	if (!n_offsets)
+		return 0;
+	int rc = 0;
+	/* NOTE: only incidents resolved within the schedule's reach are read, oldest resolution first */
+	sqlite3_stmt *st = prep1(db, "SELECT i.id, i.key, i.url, i.resolved_at, r.step FROM incidents i"
+				     " LEFT JOIN revisits r ON r.incident_id = i.id"
+				     " WHERE i.vendor_id = ?1 AND i.resolved_at IS NOT NULL AND i.url IS NOT NULL"
+				     " AND i.resolved_at >= ?2 AND i.resolved_at <= ?3 ORDER BY i.resolved_at",
+				 cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	bind_time(st, 2, 1, now - offsets[n_offsets - 1] - 86400);
+	bind_time(st, 3, 1, now - offsets[0]);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+		int64_t resolved;
+		if (!col_time(st, 3, &resolved))
+			continue;
+		int done_step = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+		int due = -1;
+		for (size_t k = 0; k < n_offsets; k++)
+			if (resolved + offsets[k] <= now)
+				due = (int)k;
+		if (due < 0 || due <= done_step)
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		struct db_revisit *v = &(*out)[(*n)++];
+		v->incident_id = sqlite3_column_int64(st, 0);
+		v->key = col_str(st, 1);
+		v->url = col_str(st, 2);
+		v->resolved_at = resolved;
+		v->step = due;
+	}
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = fail(db, cause, "cannot list revisits");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_revisit_done(struct db *db, int64_t incident_id, int step, int64_t at, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT INTO revisits (incident_id, step, last_at) VALUES (?1, ?2, ?3)"
+				     " ON CONFLICT (incident_id) DO UPDATE SET step = max(step, ?2), last_at = ?3",
+				 cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, incident_id);
+	sqlite3_bind_int(st, 2, step);
+	bind_time(st, 3, 1, at);
+	return step1(db, st, cause, "cannot record the revisit");
+}
+
+int db_run_start(struct db *db, int64_t now, int64_t *id, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT INTO runs (started_at) VALUES (?1)", cause, &rc);
+	if (!st)
+		return rc;
+	bind_time(st, 1, 1, now);
+	if ((rc = step1(db, st, cause, "cannot record the run")) == 0)
+		*id = sqlite3_last_insert_rowid(db->h);
+	return rc;
+}
+
+int db_run_vendor(struct db *db, int64_t run_id, int64_t vendor_id, const char *outcome, const char *detail,
+		  int fetched, int not_modified, int events, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT OR REPLACE INTO run_vendors (run_id, vendor_id, outcome, detail, fetched,"
+				     " not_modified, events) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, vendor_id);
+	bind_text(st, 3, outcome);
+	bind_text(st, 4, detail);
+	sqlite3_bind_int(st, 5, fetched);
+	sqlite3_bind_int(st, 6, not_modified);
+	sqlite3_bind_int(st, 7, events);
+	return step1(db, st, cause, "cannot record the vendor's run");
+}
+
+int db_run_finish(struct db *db, int64_t run_id, int64_t at, int status, int vendors, int failed,
+		  const char *report, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE runs SET finished_at = ?2, status = ?3, vendors = ?4, failed = ?5,"
+				     " report = ?6 WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_time(st, 2, 1, at);
+	sqlite3_bind_int(st, 3, status);
+	sqlite3_bind_int(st, 4, vendors);
+	sqlite3_bind_int(st, 5, failed);
+	bind_text(st, 6, report);
+	return step1(db, st, cause, "cannot finish the run");
 }

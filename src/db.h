@@ -231,4 +231,82 @@ char *db_check(struct db *db, char **cause);
 int db_query(struct db *db, const char *sql, int (*fn)(int ncols, const char *const *cols, void *arg), void *arg,
 	     char **cause);
 
+/* ---- sync: polled vendors, their sources' fetch state, runs, revisits ---- */
+
+/* A vendor as sync sees it. Times have has_* flags; strings are NULL when unknown. */
+struct db_vendor {
+	int64_t id;
+	char *name;
+	char *title;
+	char *url;                 /* the status page root given to 'vendor add' */
+	char *platform;            /* statuspage, incident.io, feed, ... */
+	int polled;                /* 1 while sync polls it ('vendor remove' stops polling, keeps history) */
+	int failures;              /* consecutive failed runs */
+	int broken;                /* source.broken raised and not yet recovered */
+	int has_next_at, has_last_ok, has_last_try;
+	int64_t next_at;           /* backoff: not before this */
+	int64_t last_ok_at;
+	int64_t last_try_at;
+	char *last_error;
+	int64_t incidents;         /* how many incidents the archive holds for it */
+};
+void db_vendor_clear(struct db_vendor *v);
+/* Create or update a polled vendor. */
+int db_vendor_register(struct db *db, const char *name, const char *title, const char *url, const char *platform,
+		       int64_t now, int64_t *id, char **cause);
+/* Stop polling a vendor (its history stays). 1 done, 0 unknown vendor, -1 error. */
+int db_vendor_unpoll(struct db *db, const char *name, char **cause);
+/* Every vendor (or only polled ones), by name. */
+int db_vendors_load(struct db *db, int polled_only, struct db_vendor **out, size_t *n, char **cause);
+void db_vendors_free(struct db_vendor *v, size_t n);
+/* One vendor by name: 1 found, 0 unknown, -1 error. */
+int db_vendor_load(struct db *db, const char *name, struct db_vendor *out, char **cause);
+/* Save failures, broken, next_at, last_ok_at, last_try_at and last_error. */
+int db_vendor_save_health(struct db *db, const struct db_vendor *v, char **cause);
+
+/* A source sync fetches, with its HTTP state. */
+struct db_poll_source {
+	int64_t id;
+	int64_t vendor_id;
+	char *kind;                /* NULL: detect */
+	char *url;
+	char *etag;
+	char *last_modified;
+	int last_status;
+	int has_next_at, has_last_ok;
+	int64_t next_at;           /* minimum interval and Retry-After: not before this */
+	int64_t last_ok_at;
+	char *last_error;
+};
+/* Add (or re-enable) a polled source. */
+int db_poll_source_add(struct db *db, int64_t vendor_id, const char *kind, const char *url, int64_t now,
+		       char **cause);
+/* Stop polling every source of a vendor (before registering a new set). */
+int db_poll_sources_reset(struct db *db, int64_t vendor_id, char **cause);
+int db_poll_sources_load(struct db *db, int64_t vendor_id, struct db_poll_source **out, size_t *n, char **cause);
+void db_poll_sources_free(struct db_poll_source *s, size_t n);
+int db_poll_source_save(struct db *db, const struct db_poll_source *s, int64_t now, char **cause);
+
+/* A resolved incident whose page is due for a revisit (late postmortems). */
+struct db_revisit {
+	int64_t incident_id;
+	char *key;
+	char *url;
+	int64_t resolved_at;
+	int step;                  /* the schedule step now due (index into the offsets) */
+};
+/* The vendor's resolved incidents with a page URL for which an offset (seconds after resolution,
+ * ascending) has passed since their last revisit, at most limit, oldest due first. */
+int db_revisits_due(struct db *db, int64_t vendor_id, int64_t now, const int64_t *offsets, size_t n_offsets,
+		    size_t limit, struct db_revisit **out, size_t *n, char **cause);
+void db_revisits_free(struct db_revisit *r, size_t n);
+int db_revisit_done(struct db *db, int64_t incident_id, int step, int64_t at, char **cause);
+
+/* Runs of sync and each vendor's outcome in them. */
+int db_run_start(struct db *db, int64_t now, int64_t *id, char **cause);
+int db_run_vendor(struct db *db, int64_t run_id, int64_t vendor_id, const char *outcome, const char *detail,
+		  int fetched, int not_modified, int events, char **cause);
+int db_run_finish(struct db *db, int64_t run_id, int64_t at, int status, int vendors, int failed,
+		  const char *report, char **cause);
+
 #endif

@@ -62,6 +62,36 @@ const struct command commands[] = {
 	  "      --until TIME   incidents started before TIME\n"
 	  "      --kind K       incident or maintenance\n"
 	  "      --status S     one canonical status (resolved, postmortem...)\n" },
+	{ "vendor", cmd_vendor, "add NAME URL [--kind K] | add --catalog NAME... | list [--all] | show NAME |\n"
+	  "                        remove NAME... | catalog [TEXT] | export | import FILE",
+	  "manage the status pages sync polls",
+	  "  add NAME URL       discover the platform and sources of the status page at URL\n"
+	  "                     (Statuspage/incident.io API, history feeds, the page's feed links)\n"
+	  "      -k, --kind K   take URL itself as a source of kind K, without discovery\n"
+	  "      --timeout SECS the discovery fetches' limit (default 30)\n"
+	  "  add --catalog NAME...  add vendors from the built-in catalog ('vendor catalog' lists it)\n"
+	  "  list [--all]       polled vendors with health, last success and incident count\n"
+	  "  show NAME          one vendor: health, sources, validators, last errors\n"
+	  "  remove NAME...     stop polling (the archived history stays)\n"
+	  "  catalog [TEXT]     the built-in catalog, filtered by TEXT\n"
+	  "  export             the polled vendors as plain text, for version control\n"
+	  "  import FILE        read that text back\n" },
+	{ "sync", cmd_sync, "[options] [VENDOR]",
+	  "fetch every polled vendor, archive what changed (the cron job)",
+	  "  -j, --jobs N         transfers at once (default 4; at most 2 per host)\n"
+	  "  -f, --force          ignore minimum intervals and backoff\n"
+	  "      --now TIME       the fixed clock (tests)\n"
+	  "      --wait           wait for another run's lock instead of exiting 75\n"
+	  "  -v, --verbose        one line per vendor\n"
+	  "      --json           print the run report as JSON\n"
+	  "      --contact URL    added to the User-Agent\n"
+	  "      --interval SECS  minimum time between two fetches of one URL (default 300)\n"
+	  "      --revisit DAYS   revisit resolved incidents' pages these days after resolution\n"
+	  "                       (default 1,3,7,14,30,60,90,180,365; '' for never)\n"
+	  "      --broken-after N consecutive failed runs before source.broken (default 3)\n"
+	  "      --timeout SECS   one transfer's limit (default 60)\n"
+	  "      --max-size BYTES the largest decoded body kept (default 16 MiB)\n"
+	  "  exit status: 0 all fine, 1 error, 2 usage, 3 some vendors failed, 75 locked\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -253,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
     def serve_file(self, rel):
         root = os.path.realpath(OPTS.root) if OPTS.root else None
         full = os.path.realpath(os.path.join(root, urllib.parse.unquote(rel))) if root else None
+        if full and not os.path.isfile(full) and os.path.isfile(full + ".html"):
+            full += ".html"  # extension-less pages, as status pages serve /incidents/<code>
         if not full or not full.startswith(root + os.sep) or not os.path.isfile(full):
             return self.send(404, b"not found\n", "text/plain")
         with open(full, "rb") as f:

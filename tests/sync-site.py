@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Writes the test status site for tests/sync.test: a Statuspage-like vendor ("acme", modelled on
+fixtures/statuspage-incident/github-postmortem.html) at a given state, with its own address inside.
+    tests/sync-site.py SRCDIR DEST ROOT_URL STATE
+State 1: one resolved incident (no postmortem yet) and one under investigation.
+State 2: the open incident has a new update.
+State 3: the resolved incident's page carries a postmortem; no feed or JSON says so."""
+import json, os, re, sys
+
+src, dest, root, state = sys.argv[1], sys.argv[2], sys.argv[3].rstrip("/"), int(sys.argv[4])
+page = {"id": "kctbh9vrtdwd", "name": "Acme", "url": root, "time_zone": "Etc/UTC",
+        "updated_at": "2026-03-18T09:40:00.000Z"}
+comp = {"id": "br0l2tvcx85d", "name": "Actions", "status": "operational", "group_id": None, "group": False}
+
+def upd(id_, inc, status, at, body):
+    return {"id": id_, "incident_id": inc, "status": status, "body": body, "created_at": at,
+            "updated_at": at, "display_at": at, "affected_components": None}
+
+resolved = {
+    "id": "8q3xk2mv1b7n", "name": "Incident with Actions", "status": "resolved", "impact": "major",
+    "created_at": "2026-03-17T14:32:00.000Z", "updated_at": "2026-03-17T16:48:00.000Z",
+    "started_at": "2026-03-17T14:32:00.000Z", "resolved_at": "2026-03-17T16:48:00.000Z",
+    "shortlink": "https://stspg.io/x1", "page_id": page["id"], "components": [comp],
+    "incident_updates": [
+        upd("r6", "8q3xk2mv1b7n", "resolved", "2026-03-17T16:48:00.000Z",
+            "This incident has been resolved. We will publish a root cause analysis once our investigation is complete."),
+        upd("r1", "8q3xk2mv1b7n", "investigating", "2026-03-17T14:32:00.000Z",
+            "We are investigating reports of degraded performance for Actions"),
+    ]}
+ongoing_updates = [upd("o1", "t5c0x9m2k7qa", "investigating", "2026-03-18T09:12:00.000Z",
+                       "We are investigating delays in webhook deliveries.")]
+if state >= 2:
+    ongoing_updates.insert(0, upd("o2", "t5c0x9m2k7qa", "identified", "2026-03-18T09:40:00.000Z",
+                                  "A queue consumer is stuck & we are restarting it."))
+ongoing = {"id": "t5c0x9m2k7qa", "name": "Delayed webhook deliveries", "status": ongoing_updates[0]["status"],
+           "impact": "minor", "created_at": "2026-03-18T09:12:00.000Z",
+           "updated_at": ongoing_updates[0]["created_at"], "started_at": "2026-03-18T09:12:00.000Z",
+           "resolved_at": None, "shortlink": "https://stspg.io/x2", "page_id": page["id"],
+           "components": [], "incident_updates": ongoing_updates}
+
+site = os.path.join(dest, "acme")
+os.makedirs(os.path.join(site, "api", "v2"), exist_ok=True)
+os.makedirs(os.path.join(site, "incidents"), exist_ok=True)
+def write(rel, text):
+    path = os.path.join(site, rel)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+write("api/v2/summary.json", json.dumps({"page": page, "components": [comp], "incidents": [ongoing],
+                                          "scheduled_maintenances": [], "status": {"indicator": "minor"}}))
+write("api/v2/incidents.json", json.dumps({"page": page, "incidents": [ongoing, resolved]}))
+write("api/v2/scheduled-maintenances.json", json.dumps({"page": page, "scheduled_maintenances": []}))
+html = open(os.path.join(src, "fixtures", "statuspage-incident", "github-postmortem.html")).read()
+html = html.replace("https://www.githubstatus.com", root)
+if state < 3:  # the postmortem row is the first update row
+    html = re.sub(r'<div class="row update-row">\s*<div class="update-title span3 font-large">Postmortem</div>.*?'
+                  r'(?=<div class="row update-row">)', "", html, count=1, flags=re.S)
+write("incidents/8q3xk2mv1b7n.html", html)
+write("index.html", '<!DOCTYPE html><html><head><title>Acme Status</title>'
+      '<link rel="alternate" type="application/atom+xml" href="/files/acme/history.atom"></head>'
+      '<body><div class="page-status status-none">All Systems Operational</div></body></html>')
