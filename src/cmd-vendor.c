@@ -57,7 +57,7 @@ static const char *kind_for_path(const char *path)
 	if (str_ends(path, "/history.atom") || str_ends(path, "/history.rss"))
 		return "statuspage-feed";
 	if (str_ends(path, ".atom") || str_ends(path, ".rss") || str_ends(path, "/feed") || strstr(path, "/rss") ||
-	    strstr(path, "/feed/"))
+	    strstr(path, "/feed/") || (str_ends(path, ".xml") && (strstr(path, "atom") || strstr(path, "rss"))))
 		return "feed";
 	return NULL;
 }

@@ -91,9 +91,16 @@ size_t utf8_encode(uint32_t cp, char *out)
 char *utf8_sanitize(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	/* fast path: printable ASCII, tabs and line feeds need no work */
+	size_t k = 0;
+	while (k < n && ((p[k] >= 0x20 && p[k] < 0x7f) || p[k] == '\n' || p[k] == '\t'))
+		k++;
+	if (k == n)
+		return xstrndup(s, n);
 	struct buf b = BUF_INIT;
-	buf_add(&b, "", 0);
-	size_t i = 0;
+	buf_grow_to(&b, n + 16);
+	buf_add(&b, s, k);
+	size_t i = k;
 	while (i < n) {
 		uint32_t cp;
 		size_t l = p[i] ? utf8_seq(p + i, n - i, &cp) : 0;
@@ -123,8 +130,10 @@ char *utf8_sanitize(const char *s, size_t n)
 
 char *text_clean(const char *s)
 {
-	struct buf b = BUF_INIT;
-	buf_add(&b, "", 0);
+	/* NOTE: the result is never longer than s (it only drops and collapses), so it is written
+	 * straight into one allocation */
+	char *out = xmalloc(strlen(s) + 1);
+	size_t o = 0;
 	int pending_space = 0, newlines = 0, started = 0;
 	for (const char *p = s; *p; p++) {
 		char c = *p;
@@ -144,17 +153,21 @@ char *text_clean(const char *s)
 			continue;
 		}
 		if (started) {
-			if (newlines)
-				buf_adds(&b, newlines > 1 ? "\n\n" : "\n");
-			else if (pending_space)
-				buf_addc(&b, ' ');
+			if (newlines) {
+				out[o++] = '\n';
+				if (newlines > 1)
+					out[o++] = '\n';
+			} else if (pending_space) {
+				out[o++] = ' ';
+			}
 		}
-		buf_addc(&b, c);
+		out[o++] = c;
 		started = 1;
 		newlines = 0;
 		pending_space = 0;
 	}
-	return buf_detach(&b);
+	out[o] = '\0';
+	return out;
 }
 
 char *text_squash(const char *s)

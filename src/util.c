@@ -115,6 +115,16 @@ static int buf_grow(struct buf *b, size_t extra)
 	return 0;
 }
 
+void buf_grow_to(struct buf *b, size_t n)
+{
+	if (n + 1 > b->alloc) {
+		b->data = xrealloc(b->data, n + 1);
+		if (!b->alloc)
+			b->data[0] = '\0';
+		b->alloc = n + 1;
+	}
+}
+
 int buf_add(struct buf *b, const void *data, size_t n)
 {
 	if (buf_grow(b, n) < 0)

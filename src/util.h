@@ -32,6 +32,8 @@ struct buf {
 #define BUF_INIT { NULL, 0, 0, 0 }
 
 void buf_init(struct buf *b, size_t cap);
+/* Make room for at least n bytes in all (a hint; the cap still rules appends). */
+void buf_grow_to(struct buf *b, size_t n);
 /* Append n bytes; returns -1 (appending nothing) when the cap would be exceeded. */
 int buf_add(struct buf *b, const void *data, size_t n);
 int buf_adds(struct buf *b, const char *s);

@@ -11,6 +11,7 @@ src, dest, root, state = sys.argv[1], sys.argv[2], sys.argv[3].rstrip("/"), int(
 page = {"id": "kctbh9vrtdwd", "name": "Acme", "url": root, "time_zone": "Etc/UTC",
         "updated_at": "2026-03-18T09:40:00.000Z"}
 comp = {"id": "br0l2tvcx85d", "name": "Actions", "status": "operational", "group_id": None, "group": False}
+comps = [comp, dict(comp, id="4230lsnqdsld", name="Webhooks"), dict(comp, id="brv1bkgrwx7q", name="API Requests")]
 
 def upd(id_, inc, status, at, body):
     return {"id": id_, "incident_id": inc, "status": status, "body": body, "created_at": at,
@@ -20,10 +21,10 @@ resolved = {
     "id": "8q3xk2mv1b7n", "name": "Incident with Actions", "status": "resolved", "impact": "major",
     "created_at": "2026-03-17T14:32:00.000Z", "updated_at": "2026-03-17T16:48:00.000Z",
     "started_at": "2026-03-17T14:32:00.000Z", "resolved_at": "2026-03-17T16:48:00.000Z",
-    "shortlink": "https://stspg.io/x1", "page_id": page["id"], "components": [comp],
+    "shortlink": "https://stspg.io/x1", "page_id": page["id"], "components": comps,
     "incident_updates": [
         upd("r6", "8q3xk2mv1b7n", "resolved", "2026-03-17T16:48:00.000Z",
-            "This incident has been resolved. We will publish a root cause analysis once our investigation is complete."),
+            "This incident has been resolved. We will publish a root cause analysis once our review is complete."),
         upd("r1", "8q3xk2mv1b7n", "investigating", "2026-03-17T14:32:00.000Z",
             "We are investigating reports of degraded performance for Actions"),
     ]}
@@ -47,7 +48,7 @@ def write(rel, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
-write("api/v2/summary.json", json.dumps({"page": page, "components": [comp], "incidents": [ongoing],
+write("api/v2/summary.json", json.dumps({"page": page, "components": comps, "incidents": [ongoing],
                                           "scheduled_maintenances": [], "status": {"indicator": "minor"}}))
 write("api/v2/incidents.json", json.dumps({"page": page, "incidents": [ongoing, resolved]}))
 write("api/v2/scheduled-maintenances.json", json.dumps({"page": page, "scheduled_maintenances": []}))
