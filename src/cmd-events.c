@@ -224,12 +224,8 @@ int cmd_events(int argc, char **argv)
 			o.json = 1;
 			break;
 		case 'n': {
-			char *cause = NULL;
-			if (date_parse(optarg, NULL, &now, &cause) < 0) {
-				cmd_error("invalid --now '%s': %s", optarg, cause);
-				free(cause);
+			if (cmd_time_arg("--now", optarg, &now) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		}
 		case 'h':

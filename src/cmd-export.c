@@ -130,17 +130,6 @@ static int put_csv(const struct db_incident *inc, void *arg)
 	return 0;
 }
 
-static int time_opt(const char *what, const char *arg, int64_t *out)
-{
-	char *cause = NULL;
-	if (date_parse(arg, NULL, out, &cause) < 0) {
-		cmd_error("invalid %s '%s': %s", what, arg, cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,12 +159,12 @@ int cmd_export(int argc, char **argv)
 			f.vendor = optarg;
 			break;
 		case 's':
-			if (time_opt("--since", optarg, &f.since) < 0)
+			if (cmd_time_arg("--since", optarg, &f.since) < 0)
 				return EXIT_USAGE;
 			f.has_since = 1;
 			break;
 		case 'u':
-			if (time_opt("--until", optarg, &f.until) < 0)
+			if (cmd_time_arg("--until", optarg, &f.until) < 0)
 				return EXIT_USAGE;
 			f.has_until = 1;
 			break;

@@ -103,17 +103,6 @@ static void report(const char *path, const struct archive_result *r)
 	putchar('\n');
 }
 
-static int parse_time_arg(const char *what, const char *arg, int64_t *out)
-{
-	char *cause = NULL;
-	if (date_parse(arg, NULL, out, &cause) < 0) {
-		cmd_error("invalid %s '%s': %s", what, arg, cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -142,12 +131,12 @@ int cmd_import(int argc, char **argv)
 			kind = optarg;
 			break;
 		case 'n':
-			if (parse_time_arg("--now", optarg, &now) < 0)
+			if (cmd_time_arg("--now", optarg, &now) < 0)
 				return EXIT_USAGE;
 			has_now = 1;
 			break;
 		case 'a':
-			if (parse_time_arg("--at", optarg, &at) < 0)
+			if (cmd_time_arg("--at", optarg, &at) < 0)
 				return EXIT_USAGE;
 			has_at = 1;
 			break;

@@ -35,12 +35,8 @@ int cmd_parse(int argc, char **argv)
 			po.url = optarg;
 			break;
 		case 'n': {
-			char *cause = NULL;
-			if (date_parse(optarg, NULL, &po.now, &cause) < 0) {
-				cmd_error("invalid --now '%s': %s", optarg, cause);
-				free(cause);
+			if (cmd_time_arg("--now", optarg, &po.now) < 0)
 				return EXIT_USAGE;
-			}
 			po.has_now = 1;
 			break;
 		}

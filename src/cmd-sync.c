@@ -73,12 +73,8 @@ int cmd_sync(int argc, char **argv)
 			so.force = 1;
 			break;
 		case 'n': {
-			char *cause = NULL;
-			if (date_parse(optarg, NULL, &so.now, &cause) < 0) {
-				cmd_error("invalid --now '%s': %s", optarg, cause);
-				free(cause);
+			if (cmd_time_arg("--now", optarg, &so.now) < 0)
 				return EXIT_USAGE;
-			}
 			has_now = 1;
 			break;
 		}

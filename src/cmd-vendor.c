@@ -255,12 +255,8 @@ static int vendor_add(int argc, char **argv)
 			from_catalog = 1;
 			break;
 		case 'n': {
-			char *cause = NULL;
-			if (date_parse(optarg, NULL, &now, &cause) < 0) {
-				cmd_error("invalid --now '%s': %s", optarg, cause);
-				free(cause);
+			if (cmd_time_arg("--now", optarg, &now) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		}
 		case 't': {

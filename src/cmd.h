@@ -30,6 +30,8 @@ extern const char *global_db_path; /* --db, or NULL */
 int cmd_usage(const char *name, int requested);
 /* Print "starchive: <msg>" to stderr; returns EXIT_FATAL. */
 int cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Read a time option (any form date_parse takes); prints "invalid OPT 'ARG': why" and returns -1. */
+int cmd_time_arg(const char *opt, const char *arg, int64_t *out);
 /* Flush stdout and report a write error; returns code, or EXIT_FATAL when stdout failed. */
 int cmd_finish(int code);
 

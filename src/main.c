@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "normalize.h"
 #include "regex.h"
 #include "util.h"
 
@@ -130,6 +131,17 @@ int cmd_error(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return EXIT_FATAL;
+}
+
+int cmd_time_arg(const char *opt, const char *arg, int64_t *out)
+{
+	char *cause = NULL;
+	if (date_parse(arg, NULL, out, &cause) < 0) {
+		cmd_error("invalid %s '%s': %s", opt, arg, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_finish(int code)

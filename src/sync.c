@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -400,6 +401,7 @@ out:
 int sync_run(struct db *db, const struct sync_opts *o, struct sync_report *rep, char **cause)
 {
 	memset(rep, 0, sizeof *rep);
+	int64_t wall_start = (int64_t)time(NULL);
 	struct db_vendor *vendors = NULL;
 	size_t nvend = 0;
 	int rc = db_vendors_load(db, 1, &vendors, &nvend, cause);
@@ -458,8 +460,11 @@ int sync_run(struct db *db, const struct sync_opts *o, struct sync_report *rep, 
 		rep->events += rep->v[i].events;
 	}
 	if (rc >= 0) {
-		char *json = sync_report_json(rep, o->now, o->now);
-		rc = db_run_finish(db, rep->run_id, o->now, rep->failed ? 3 : 0, (int)rep->n, (int)rep->failed, json, cause);
+		/* the run's clock may be fixed (--now); its length is real */
+		int64_t finished = o->now + ((int64_t)time(NULL) - wall_start);
+		char *json = sync_report_json(rep, o->now, finished);
+		rc = db_run_finish(db, rep->run_id, finished, rep->failed ? 3 : 0, (int)rep->n, (int)rep->failed, json,
+				   cause);
 		free(json);
 	}
 	return rc;
