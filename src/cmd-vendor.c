@@ -633,6 +633,9 @@ int cmd_vendor(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 0;
+	for (int i = 1; i < argc && strcmp(sub, "add") != 0; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return cmd_usage("vendor", 1);
 	if (!strcmp(sub, "add"))
 		return vendor_add(argc, argv);
 	if (!strcmp(sub, "list"))

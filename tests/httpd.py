@@ -417,6 +417,7 @@ def main():
     servers = [Server(("127.0.0.1", 0), Handler) for _ in range(max(1, OPTS.ports))]
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
+    STATE.gzip_bomb()  # built before the ports are announced: a loaded machine cannot time the request out
     line = "PORTS " + " ".join(str(s.server_address[1]) for s in servers) + "\n"
     if OPTS.port_file:
         tmp = OPTS.port_file + ".tmp"
