@@ -20,15 +20,6 @@ static const char *sget(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static void duration_text(int64_t s, char *out, size_t n)
-{
-	if (s >= 86400)
-		snprintf(out, n, "%lldd %lldh %lldm", (long long)(s / 86400), (long long)(s % 86400 / 3600),
-			 (long long)(s % 3600 / 60));
-	else
-		snprintf(out, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-}
-
 /* First line of a text, at most max bytes (cut at a UTF-8 boundary), with "..." when cut. */
 static void first_line(struct buf *b, const char *s, size_t max)
 {
@@ -99,7 +90,7 @@ static void summary(struct buf *b, const struct db_event *ev, json_t *p)
 		buf_addf(b, "%s", title ? title : "(untitled)");
 		if (json_is_integer(d)) {
 			char dur[48];
-			duration_text((int64_t)json_integer_value(d), dur, sizeof dur);
+			duration_format((int64_t)json_integer_value(d), dur, sizeof dur);
 			buf_addf(b, " after %s", dur);
 		}
 	} else if (strcmp(t, "incident.reopened") == 0) {

@@ -30,15 +30,6 @@ static void when_t(int64_t t, char *out, size_t n)
 	when(&rt, out, n);
 }
 
-static void duration(int64_t s, char *out, size_t n)
-{
-	if (s >= 86400)
-		snprintf(out, n, "%lldd %lldh %lldm", (long long)(s / 86400), (long long)(s % 86400 / 3600),
-			 (long long)(s % 3600 / 60));
-	else
-		snprintf(out, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-}
-
 /* Print text indented, each line of it. */
 static void indented(const char *text, const char *pad)
 {
@@ -89,7 +80,7 @@ static void show(const struct db_incident *inc)
 		row("Resolved", norm_status_is_closed(r->status) ? "unknown" : "not yet");
 	}
 	if (r->started.ok && r->resolved.ok && r->resolved.t >= r->started.t) {
-		duration(r->resolved.t - r->started.t, buf, sizeof buf);
+		duration_format(r->resolved.t - r->started.t, buf, sizeof buf);
 		row("Duration", buf);
 	}
 	when_t(inc->first_seen_at, buf, sizeof buf);
@@ -146,7 +137,7 @@ static void show(const struct db_incident *inc)
 		int dated = pm->published.ok || (inc->has_pm_seen && inc->pm_seen_at > inc->first_seen_at);
 		if (dated && r->resolved.ok && pt->t >= r->resolved.t) {
 			char d[48];
-			duration(pt->t - r->resolved.t, d, sizeof d);
+			duration_format(pt->t - r->resolved.t, d, sizeof d);
 			term_printf(", %s after resolution", d);
 		}
 		term_printf("\n\n");

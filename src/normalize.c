@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -561,4 +562,13 @@ int64_t duration_parse(const char *text)
 		return -1;
 	return (int64_t)(d > 0 ? d : 0) * 86400 + (h > 0 ? h : 0) * 3600 + (mi > 0 ? mi : 0) * 60 +
 	       (s > 0 ? s : 0);
+}
+
+void duration_format(int64_t s, char *out, size_t n)
+{
+	if (s >= 86400)
+		snprintf(out, n, "%lldd %lldh %lldm", (long long)(s / 86400), (long long)(s % 86400 / 3600),
+			 (long long)(s % 3600 / 60));
+	else
+		snprintf(out, n, "%lldh %lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
 }

@@ -63,5 +63,7 @@ void date_to_civil(int64_t t, int64_t *y, int *m, int *d, int *hh, int *mi, int 
 int month_number(const char *s, size_t n);
 /* Parse a duration such as "2h 6m" or "2 hours 6 minutes" into seconds; -1 when not one. */
 int64_t duration_parse(const char *text);
+/* Write a duration in seconds as "2h 6m", or "1d 2h 6m" from a day on. */
+void duration_format(int64_t s, char *out, size_t n);
 
 #endif

@@ -86,106 +86,11 @@ int agg_detect(const char *data, size_t len)
 
 /* ---- text ---- */
 
-static int is_blockish(const xmlNode *n)
-{
-	static const char *const blocks[] = {
-		"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-		"blockquote", "section", "article", "header", "footer", "pre", "dl", "dt", "dd",
-		"hr", "main", "aside", "nav", "figure", "details", "summary",
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(blocks); i++)
-		if (px_is(n, blocks[i]))
-			return 1;
-	return 0;
-}
-
-static int is_hidden(const xmlNode *n)
-{
-	return px_is(n, "script") || px_is(n, "style") || px_is(n, "template") || px_is(n, "noscript") ||
-	       px_is(n, "head") || px_is(n, "svg");
-}
-
-/* Elements that keep their line breaks as CSS white-space pre-wrap/pre-line (Tailwind's
- * whitespace-pre-wrap): aggregators show vendor bodies, typed as plain text, this way. */
-static int keeps_breaks(const xmlNode *n)
-{
-	if (px_is(n, "pre"))
-		return 1;
-	char *cls = px_attr(n, "class"), *style = px_attr(n, "style");
-	int pre = (cls && (strstr(cls, "whitespace-pre") || strstr(cls, "pre-wrap") || strstr(cls, "pre-line")));
-	if (!pre && style) {
-		const char *w = memcase(style, strlen(style), "white-space");
-		if (w) {
-			w += strlen("white-space");
-			while (*w == ' ' || *w == ':')
-				w++;
-			pre = strncasecmp(w, "pre", 3) == 0;
-		}
-	}
-	free(cls);
-	free(style);
-	return pre;
-}
-
-/* End the current line so that it is followed by want line breaks in all (1 or 2), dropping the
- * blanks before it: whitespace between two blocks renders as nothing. */
-static void block_break(struct buf *b, int want)
-{
-	while (b->len && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
-		b->data[--b->len] = '\0';
-	int have = 0;
-	while (have < want && (size_t)have < b->len && b->data[b->len - 1 - (size_t)have] == '\n')
-		have++;
-	for (; have < want; have++)
-		buf_addc(b, '\n');
-}
-
-static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
-{
-	for (const xmlNode *c = n->children; c; c = c->next) {
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-			for (const char *s = (const char *)c->content; s && *s; s++) {
-				if (*s == '\n' && pre)
-					buf_addc(b, '\n');
-				else if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r' || *s == '\f')
-					buf_addc(b, ' ');
-				else
-					buf_addc(b, *s);
-			}
-		} else if (c->type == XML_ELEMENT_NODE && !is_hidden(c)) {
-			if (px_is(c, "br")) {
-				buf_addc(b, '\n');
-				continue;
-			}
-			int block = is_blockish(c);
-			int para = px_is(c, "p") || px_is(c, "pre") || px_is(c, "blockquote") || px_is(c, "ul") ||
-				   px_is(c, "ol") || (px_is(c, "h1") || px_is(c, "h2") || px_is(c, "h3") ||
-				   px_is(c, "h4") || px_is(c, "h5") || px_is(c, "h6"));
-			if (block)
-				block_break(b, para ? 2 : 1);
-			if (px_is(c, "li"))
-				buf_adds(b, "- ");
-			/* NOTE: deeper than this, markup is hostile; its text is dropped. */
-			if (depth < 256)
-				text_walk(c, b, pre || keeps_breaks(c), depth + 1);
-			if (block)
-				block_break(b, para ? 2 : 1);
-		}
-	}
-}
-
-/* Rendered text of a node as px_text gives it, but honouring pre-wrap line breaks. */
+/* Rendered text of a node, honouring pre-wrap line breaks (aggregators show vendor bodies, typed
+ * as plain text, that way). */
 static char *node_text(const xmlNode *n)
 {
-	struct buf b = BUF_INIT;
-	buf_add(&b, "", 0);
-	if (n && (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE))
-		buf_adds(&b, n->content ? (const char *)n->content : "");
-	else if (n)
-		text_walk(n, &b, keeps_breaks(n), 0);
-	char *r = text_clean(b.data);
-	buf_release(&b);
-	return r;
+	return px_text_css(n);
 }
 
 /* The same, on one line: for labels, titles and times. */
@@ -271,12 +176,12 @@ static size_t chips(xmlNode *root, xmlNode ***out)
 		return count;
 	}
 	for (xmlNode *n = root->children; n;) {
-		int take = n->type == XML_ELEMENT_NODE && !is_hidden(n) && has_direct_text(n);
+		int take = n->type == XML_ELEMENT_NODE && !px_is_hidden(n) && has_direct_text(n);
 		if (take) {
 			*out = xreallocarray(*out, count + 1, sizeof **out);
 			(*out)[count++] = n;
 		}
-		n = walk(n, root, !take && n->type == XML_ELEMENT_NODE && !is_hidden(n));
+		n = walk(n, root, !take && n->type == XML_ELEMENT_NODE && !px_is_hidden(n));
 	}
 	return count;
 }
@@ -351,7 +256,7 @@ struct cand {
 static xmlNode *next_node(xmlNode *n)
 {
 	for (xmlNode *c = n ? n->next : NULL; c; c = c->next) {
-		if (c->type == XML_ELEMENT_NODE && !is_hidden(c))
+		if (c->type == XML_ELEMENT_NODE && !px_is_hidden(c))
 			return c;
 		if (c->type == XML_TEXT_NODE && c->content) {
 			char *t = text_squash((const char *)c->content);
@@ -370,7 +275,7 @@ static size_t find_labels(xmlNode *root, struct cand **out)
 	size_t count = 0;
 	*out = NULL;
 	for (xmlNode *n = root->children; n;) {
-		if (n->type == XML_ELEMENT_NODE && !is_hidden(n) && has_direct_text(n)) {
+		if (n->type == XML_ELEMENT_NODE && !px_is_hidden(n) && has_direct_text(n)) {
 			char *t = node_line(n);
 			enum field f = label_field(t);
 			free(t);
@@ -395,7 +300,7 @@ static size_t find_labels(xmlNode *root, struct cand **out)
 				}
 			}
 		}
-		n = walk(n, root, n->type == XML_ELEMENT_NODE && !is_hidden(n));
+		n = walk(n, root, n->type == XML_ELEMENT_NODE && !px_is_hidden(n));
 	}
 	return count;
 }
@@ -656,7 +561,7 @@ static void read_header(struct agg *a)
 	int depth = 0;
 	for (xmlNode *up = a->h1; up && up != a->root && !vendor && depth < 3; up = up->parent, depth++) {
 		for (xmlNode *p = up->prev; p && !vendor; p = p->prev) {
-			if (p->type != XML_ELEMENT_NODE || is_hidden(p) || excluded(p, NULL, 0) ||
+			if (p->type != XML_ELEMENT_NODE || px_is_hidden(p) || excluded(p, NULL, 0) ||
 			    px_is(p, "nav") || px_find(p, "nav", NULL) || px_find(p, "li", NULL))
 				continue;
 			char *t = node_line(p);
@@ -864,7 +769,7 @@ static int precedes(const xmlNode *a, const xmlNode *b, const xmlNode *root)
 static xmlNode *first_child_el(xmlNode *n)
 {
 	for (xmlNode *c = n->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !is_hidden(c))
+		if (c->type == XML_ELEMENT_NODE && !px_is_hidden(c))
 			return c;
 	return NULL;
 }
@@ -876,7 +781,7 @@ static size_t timeline_items(xmlNode *t, xmlNode ***out)
 	*out = NULL;
 	int list = px_is(t, "ol") || px_is(t, "ul");
 	for (xmlNode *c = t->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || is_hidden(c) || (list && !px_is(c, "li")))
+		if (c->type != XML_ELEMENT_NODE || px_is_hidden(c) || (list && !px_is(c, "li")))
 			continue;
 		*out = xreallocarray(*out, count + 1, sizeof **out);
 		(*out)[count++] = c;
@@ -962,7 +867,7 @@ static xmlNode *find_timeline(struct agg *a)
 		int stop = 0;
 		for (int up = 0; up < 4 && cur && cur != a->root && !stop; up++, cur = cur->parent) {
 			for (xmlNode *s = cur->next; s && !stop; s = s->next) {
-				if (s->type != XML_ELEMENT_NODE || is_hidden(s))
+				if (s->type != XML_ELEMENT_NODE || px_is_hidden(s))
 					continue;
 				/* a new section begins with its heading */
 				for (xmlNode *x = s; x && !stop; x = first_child_el(x))
@@ -1089,7 +994,7 @@ static void read_update(struct agg *a, xmlNode *it, size_t idx)
 		xmlNode *only = NULL;
 		int elements = 0;
 		for (xmlNode *c = br->children; c; c = c->next)
-			if (c->type == XML_ELEMENT_NODE && !is_hidden(c)) {
+			if (c->type == XML_ELEMENT_NODE && !px_is_hidden(c)) {
 				char *t = node_line(c);
 				if (*t) {
 					only = c;

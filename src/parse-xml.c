@@ -242,10 +242,36 @@ static int is_block(const xmlNode *n)
 	return 0;
 }
 
-static int is_hidden(const xmlNode *n)
+int px_is_hidden(const xmlNode *n)
 {
 	return px_is(n, "script") || px_is(n, "style") || px_is(n, "template") ||
-	       px_is(n, "noscript") || px_is(n, "head");
+	       px_is(n, "noscript") || px_is(n, "head") || px_is(n, "svg");
+}
+
+static int is_heading(const xmlNode *n)
+{
+	return px_is(n, "h1") || px_is(n, "h2") || px_is(n, "h3") || px_is(n, "h4") || px_is(n, "h5") ||
+	       px_is(n, "h6");
+}
+
+/* Elements whose typed line breaks show: <pre>, and CSS white-space pre, pre-wrap or pre-line
+ * (Tailwind's whitespace-pre-wrap, Statuspage's span.whitespace-pre-wrap, inline styles). */
+static int keeps_breaks(const xmlNode *n)
+{
+	if (px_is(n, "pre"))
+		return 1;
+	char *cls = px_attr(n, "class"), *style = px_attr(n, "style");
+	int pre = cls && (strstr(cls, "whitespace-pre") || strstr(cls, "pre-wrap") || strstr(cls, "pre-line"));
+	const char *w = !pre && style ? strcasestr(style, "white-space") : NULL;
+	if (w) {
+		w += strlen("white-space");
+		while (*w == ' ' || *w == ':')
+			w++;
+		pre = strncasecmp(w, "pre", 3) == 0;
+	}
+	free(cls);
+	free(style);
+	return pre;
 }
 
 /* End the text so far with at least n line breaks (blocks separate, they do not stack). */
@@ -260,7 +286,8 @@ static void ensure_breaks(struct buf *b, int n)
 		buf_addc(b, '\n');
 }
 
-static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
+/* css: honour CSS white-space (keeps_breaks) as well as <pre> */
+static void text_walk(const xmlNode *n, struct buf *b, int pre, int css, int depth)
 {
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
@@ -278,21 +305,21 @@ static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
 					buf_addc(b, *s);
 			}
 		} else if (c->type == XML_ELEMENT_NODE) {
-			if (is_hidden(c))
+			if (px_is_hidden(c))
 				continue;
 			if (px_is(c, "br")) {
 				buf_addc(b, '\n');
 				continue;
 			}
 			int block = is_block(c), para = px_is(c, "p") || px_is(c, "pre") ||
-				    px_is(c, "blockquote") || px_is(c, "ul") || px_is(c, "ol");
+				    px_is(c, "blockquote") || px_is(c, "ul") || px_is(c, "ol") || is_heading(c);
 			if (block)
 				ensure_breaks(b, para ? 2 : 1);
 			if (px_is(c, "li"))
 				buf_adds(b, "- ");
 			/* NOTE: deeper than this, markup is hostile; its text is still read flat. */
 			if (depth < 256)
-				text_walk(c, b, pre || px_is(c, "pre"), depth + 1);
+				text_walk(c, b, pre || (css ? keeps_breaks(c) : px_is(c, "pre")), css, depth + 1);
 			else {
 				xmlChar *t = xmlNodeGetContent(c);
 				if (t)
@@ -305,15 +332,27 @@ static void text_walk(const xmlNode *n, struct buf *b, int pre, int depth)
 	}
 }
 
-char *px_text(const xmlNode *n)
+static char *render(const xmlNode *n, int css)
 {
 	struct buf b = BUF_INIT;
 	buf_add(&b, "", 0);
-	if (n)
-		text_walk(n, &b, 0, 0);
+	if (n && (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE))
+		buf_adds(&b, n->content ? (const char *)n->content : "");
+	else if (n)
+		text_walk(n, &b, css && keeps_breaks(n), css, 0);
 	char *r = text_clean(b.data);
 	buf_release(&b);
 	return r;
+}
+
+char *px_text(const xmlNode *n)
+{
+	return render(n, 0);
+}
+
+char *px_text_css(const xmlNode *n)
+{
+	return render(n, 1);
 }
 
 char *px_inner_html(const xmlNode *n)

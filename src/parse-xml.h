@@ -29,6 +29,8 @@ char *px_content(const xmlNode *n);
 /* Attribute value or NULL. */
 char *px_attr(const xmlNode *n, const char *name);
 int px_has_class(const xmlNode *n, const char *cls);
+/* 1 for elements a reader never sees as text: script, style, template, noscript, head, svg. */
+int px_is_hidden(const xmlNode *n);
 /* First descendant (document order, n itself excluded) with the tag (NULL: any) and class. */
 xmlNode *px_find(const xmlNode *n, const char *tag, const char *cls);
 /* Every descendant with the tag and class, in document order, not descending into matches. */
@@ -37,6 +39,9 @@ size_t px_find_all(const xmlNode *n, const char *tag, const char *cls, xmlNode *
 /* Rendered plain text of an HTML subtree: <br> and block ends become line breaks, whitespace
  * collapses as a browser would, then text_clean. Never NULL. */
 char *px_text(const xmlNode *n);
+/* The same, also keeping the typed line breaks of elements styled white-space: pre, pre-wrap or
+ * pre-line (class or inline style), as a browser shows them. */
+char *px_text_css(const xmlNode *n);
 /* The serialized HTML of n's children. */
 char *px_inner_html(const xmlNode *n);
 /* Plain text of an HTML fragment given as a string (lenient: bare '&' and '>' are fine). */
