@@ -51,12 +51,17 @@ int cmd_sync(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-size", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "backfill", required_argument, NULL, 'B' },
+		{ "pages", required_argument, NULL, 'P' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts so;
 	sync_opts_init(&so, (int64_t)time(NULL));
 	int wait = 0, verbose = 0, json = 0, has_now = 0;
+	const char *backfill = NULL;
+	size_t bf_pages = SYNC_BACKFILL_PAGES, bf_limit = SYNC_BACKFILL_LIMIT;
 	int64_t *sched = NULL;
 	size_t nsched = 0;
 	const char *sched_text = SYNC_REVISIT_DEFAULT;
@@ -115,13 +120,26 @@ int cmd_sync(int argc, char **argv)
 				return EXIT_USAGE;
 			so.policy.min_interval = v;
 			break;
+		case 'B':
+			backfill = optarg;
+			break;
+		case 'P':
+			if (positive("--pages", optarg, 400, &v) < 0)
+				return EXIT_USAGE;
+			bf_pages = (size_t)v;
+			break;
+		case 'L':
+			if (positive("--limit", optarg, 100000, &v) < 0)
+				return EXIT_USAGE;
+			bf_limit = (size_t)v;
+			break;
 		case 'h':
 			return cmd_usage("sync", 1);
 		default:
 			return cmd_usage("sync", 0);
 		}
 	}
-	if (argc - optind > 1)
+	if (argc - optind > 1 || (backfill && optind < argc))
 		return cmd_usage("sync", 0);
 	if (optind < argc)
 		so.vendor = argv[optind];
@@ -158,6 +176,31 @@ int cmd_sync(int argc, char **argv)
 		free(path);
 		free(sched);
 		return lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
+	}
+	if (backfill) {
+		struct sync_backfill_report br;
+		int b = sync_backfill(db, &so, backfill, bf_pages, bf_limit, &br, &cause);
+		if (b < 0) {
+			rc = b == DB_LOCKED ? EXIT_LOCKED : EXIT_FATAL;
+			cmd_error("cannot backfill '%s': %s", backfill, cause);
+		} else {
+			term_printf("backfill %s: %zu history pages, %zu incidents listed, %zu incident pages, %zu events\n",
+				    backfill, br.pages, br.listed, br.incident_pages, br.events);
+			if (br.failed) {
+				char *d = term_clean(br.detail, 0);
+				fprintf(stderr, "starchive: backfill '%s': %zu pages failed, first: %s\n", backfill, br.failed, d);
+				free(d);
+			}
+			rc = br.failed ? EXIT_PARTIAL : EXIT_OK;
+		}
+		sync_backfill_report_clear(&br);
+		free(cause);
+		lock_release(lock);
+		db_close(db);
+		fetch_cleanup();
+		free(path);
+		free(sched);
+		return cmd_finish(rc);
 	}
 	struct sync_report rep;
 	int r = sync_run(db, &so, &rep, &cause);

@@ -2037,3 +2037,40 @@ int db_run_finish(struct db *db, int64_t run_id, int64_t at, int status, int ven
 	bind_text(st, 6, report);
 	return step1(db, st, cause, "cannot finish the run");
 }
+
+void db_page_refs_free(struct db_page_ref *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].key);
+		free(r[i].url);
+	}
+	free(r);
+}
+
+int db_incidents_without_timeline(struct db *db, int64_t vendor_id, size_t limit, struct db_page_ref **out,
+				  size_t *n, char **cause)
+{
+	*out = NULL;
+	*n = 0;
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT i.id, i.key, i.url FROM incidents i WHERE i.vendor_id = ?1"
+				     " AND i.url IS NOT NULL AND NOT EXISTS (SELECT 1 FROM updates u"
+				     " WHERE u.incident_id = i.id AND u.status IS NOT NULL)"
+				     " ORDER BY i.started_at, i.id LIMIT ?2", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		struct db_page_ref *p = &(*out)[(*n)++];
+		p->incident_id = sqlite3_column_int64(st, 0);
+		p->key = col_str(st, 1);
+		p->url = col_str(st, 2);
+	}
+	if (r != SQLITE_DONE)
+		rc = fail(db, cause, "cannot list incidents without a timeline");
+	sqlite3_finalize(st);
+	return rc;
+}

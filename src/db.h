@@ -309,4 +309,15 @@ int db_run_vendor(struct db *db, int64_t run_id, int64_t vendor_id, const char *
 int db_run_finish(struct db *db, int64_t run_id, int64_t at, int status, int vendors, int failed,
 		  const char *report, char **cause);
 
+/* An incident known only from an index (no labelled update yet), whose page holds its timeline. */
+struct db_page_ref {
+	int64_t incident_id;
+	char *key;
+	char *url;
+};
+/* The vendor's incidents with a page URL and no update with a status, at most limit, oldest first. */
+int db_incidents_without_timeline(struct db *db, int64_t vendor_id, size_t limit, struct db_page_ref **out,
+				  size_t *n, char **cause);
+void db_page_refs_free(struct db_page_ref *r, size_t n);
+
 #endif

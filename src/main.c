@@ -77,7 +77,7 @@ const struct command commands[] = {
 	  "  catalog [TEXT]     the built-in catalog, filtered by TEXT\n"
 	  "  export             the polled vendors as plain text, for version control\n"
 	  "  import FILE        read that text back\n" },
-	{ "sync", cmd_sync, "[options] [VENDOR]",
+	{ "sync", cmd_sync, "[options] [VENDOR] | --backfill VENDOR [--pages N] [--limit N]",
 	  "fetch every polled vendor, archive what changed (the cron job)",
 	  "  -j, --jobs N         transfers at once (default 4; at most 2 per host)\n"
 	  "  -f, --force          ignore minimum intervals and backoff\n"
@@ -92,6 +92,10 @@ const struct command commands[] = {
 	  "      --broken-after N consecutive failed runs before source.broken (default 3)\n"
 	  "      --timeout SECS   one transfer's limit (default 60)\n"
 	  "      --max-size BYTES the largest decoded body kept (default 16 MiB)\n"
+	  "      --backfill VENDOR walk a Statuspage vendor's /history?page=N quarters back (until 8 quiet\n"
+	  "                       quarters in a row) and fetch the pages of incidents known only from them\n"
+	  "      --pages N        history pages at most (default 60)\n"
+	  "      --limit N        incident pages at most (default 500)\n"
 	  "  exit status: 0 all fine, 1 error, 2 usage, 3 some vendors failed, 75 locked\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

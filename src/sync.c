@@ -504,3 +504,151 @@ char *sync_report_json(const struct sync_report *rep, int64_t started, int64_t f
 	free(s);
 	return r;
 }
+
+void sync_backfill_report_clear(struct sync_backfill_report *rep)
+{
+	free(rep->detail);
+	memset(rep, 0, sizeof *rep);
+}
+
+static void bf_fail(struct sync_backfill_report *rep, const char *url, const char *why)
+{
+	rep->failed++;
+	if (!rep->detail)
+		rep->detail = xasprintf("%s: %s", url, why ? why : "failed");
+}
+
+/* Archive one fetched page of a backfill; returns the incidents it lists (>= 0), -1 on a failure
+ * noted in rep, DB_LOCKED (with *cause). */
+static long bf_take(struct db *db, const struct sync_opts *o, const struct db_vendor *v, const char *kind,
+		    const char *url, struct fetch_result *r, struct sync_backfill_report *rep, char **cause)
+{
+	char *why = NULL;
+	if (r->outcome != FETCH_OK) {
+		bf_fail(rep, url, r->cause ? r->cause : fetch_outcome_name(r->outcome));
+		return -1;
+	}
+	if (fetch_check_kind(r->content_type, r->body.data, r->body.len, FETCH_KIND_HTML, &why) < 0) {
+		bf_fail(rep, url, why);
+		free(why);
+		return -1;
+	}
+	struct archive_input in = { 0 };
+	in.vendor = v->name;
+	in.kind = kind;
+	in.url = url;
+	in.data = r->body.data;
+	in.len = r->body.len;
+	in.fetched_at = o->now;
+	in.now = o->now;
+	in.http_status = (int)r->status;
+	in.etag = r->etag;
+	in.last_modified = r->last_modified;
+	in.content_type = r->content_type;
+	struct archive_result ar;
+	int rc = archive_ingest(db, &in, &ar, &why);
+	if (rc == DB_LOCKED) {
+		set_cause(cause, "%s", why);
+		free(why);
+		return DB_LOCKED;
+	}
+	if (rc < 0) {
+		bf_fail(rep, url, why);
+		free(why);
+		return -1;
+	}
+	rep->events += ar.events;
+	long listed = (long)ar.incidents;
+	if (ar.skipped) {
+		/* archived before: count what it lists without archiving it again */
+		struct parse_opts po = { url, 1, o->now };
+		struct rec_doc *doc = NULL;
+		listed = parse_buffer(r->body.data, r->body.len, kind, &po, &doc, NULL) == 0 ? (long)doc->n_incidents : 0;
+		rec_doc_free(doc);
+	}
+	return listed;
+}
+
+int sync_backfill(struct db *db, const struct sync_opts *o, const char *vendor, size_t max_pages,
+		  size_t max_incidents, struct sync_backfill_report *rep, char **cause)
+{
+	memset(rep, 0, sizeof *rep);
+	struct db_vendor v;
+	int rc = db_vendor_load(db, vendor, &v, cause);
+	if (rc <= 0)
+		return rc < 0 ? rc : set_cause(cause, "no vendor '%s' (see 'starchive vendor list')", vendor);
+	if (!str_eq(v.platform, "statuspage") || !v.url) {
+		set_cause(cause, "backfill walks Statuspage history pages; vendor '%s' is %s", v.name,
+			  v.platform ? v.platform : "of unknown platform");
+		db_vendor_clear(&v);
+		return -1;
+	}
+	struct fetch_opts fo = o->fetch;
+	fo.has_now = 1;
+	fo.now = o->now;
+	size_t batch = fo.jobs > 0 ? (size_t)fo.jobs : 1;
+	size_t quiet = 0;
+	int stop = 0;
+	for (size_t page = 1; page <= max_pages && !stop && rc >= 0; page += batch) {
+		size_t nb = page + batch - 1 <= max_pages ? batch : max_pages - page + 1;
+		struct fetch_request *req = xcalloc(nb, sizeof *req);
+		struct fetch_result *res = xcalloc(nb, sizeof *res);
+		char **urls = xcalloc(nb, sizeof *urls);
+		for (size_t k = 0; k < nb; k++) {
+			urls[k] = xasprintf("%s/history?page=%zu", v.url, page + k);
+			req[k].url = urls[k];
+			req[k].accept = "text/html";
+		}
+		rc = fetch_run(req, res, nb, &fo, cause);
+		for (size_t k = 0; k < nb && rc >= 0 && !stop; k++) {
+			long listed = bf_take(db, o, &v, "statuspage-history", urls[k], &res[k], rep, cause);
+			if (listed == DB_LOCKED) {
+				rc = DB_LOCKED;
+				break;
+			}
+			if (listed < 0) {
+				stop = 1; /* a page that fails ends the walk: later ones would be guesses */
+				break;
+			}
+			rep->pages++;
+			rep->listed += (size_t)listed;
+			quiet = listed ? 0 : quiet + 1;
+			if (quiet >= SYNC_BACKFILL_EMPTY)
+				stop = 1;
+		}
+		for (size_t k = 0; k < nb; k++) {
+			fetch_result_release(&res[k]);
+			free(urls[k]);
+		}
+		free(urls);
+		free(req);
+		free(res);
+	}
+	struct db_page_ref *refs = NULL;
+	size_t nref = 0;
+	if (rc >= 0)
+		rc = db_incidents_without_timeline(db, v.id, max_incidents, &refs, &nref, cause);
+	if (rc >= 0 && nref) {
+		struct fetch_request *req = xcalloc(nref, sizeof *req);
+		struct fetch_result *res = xcalloc(nref, sizeof *res);
+		for (size_t k = 0; k < nref; k++) {
+			req[k].url = refs[k].url;
+			req[k].accept = "text/html";
+		}
+		rc = fetch_run(req, res, nref, &fo, cause);
+		for (size_t k = 0; k < nref && rc >= 0; k++) {
+			long got = bf_take(db, o, &v, "statuspage-incident", refs[k].url, &res[k], rep, cause);
+			if (got == DB_LOCKED)
+				rc = DB_LOCKED;
+			else if (got >= 0)
+				rep->incident_pages++;
+		}
+		for (size_t k = 0; k < nref; k++)
+			fetch_result_release(&res[k]);
+		free(req);
+		free(res);
+	}
+	db_page_refs_free(refs, nref);
+	db_vendor_clear(&v);
+	return rc < 0 ? rc : 0;
+}

@@ -61,4 +61,27 @@ void sync_report_clear(struct sync_report *rep);
 /* The report as JSON (for sync --json and the runs table). Caller frees. */
 char *sync_report_json(const struct sync_report *rep, int64_t started, int64_t finished);
 
+/* ---- sync --backfill: a Statuspage vendor's history, quarter by quarter ---- */
+
+#define SYNC_BACKFILL_PAGES 60    /* 15 years of quarters */
+#define SYNC_BACKFILL_EMPTY 8     /* stop after this many quiet quarters in a row (2 years) */
+#define SYNC_BACKFILL_LIMIT 500   /* incident pages per backfill run */
+
+struct sync_backfill_report {
+	size_t pages;              /* history pages archived */
+	size_t listed;             /* incidents they listed */
+	size_t incident_pages;     /* incident pages fetched for their timelines */
+	size_t events;
+	size_t failed;             /* pages that could not be fetched or read */
+	char *detail;              /* the first failure, for people */
+};
+
+/* Walk /history?page=1,2,... of a Statuspage vendor until SYNC_BACKFILL_EMPTY quiet quarters in a
+ * row (or max_pages), archiving each page, then fetch the incident pages (at most max_incidents) of
+ * incidents known only from the index. 0 when it ran (see rep->failed), -1 with *cause when it
+ * could not start, DB_LOCKED. */
+int sync_backfill(struct db *db, const struct sync_opts *o, const char *vendor, size_t max_pages,
+		  size_t max_incidents, struct sync_backfill_report *rep, char **cause);
+void sync_backfill_report_clear(struct sync_backfill_report *rep);
+
 #endif

@@ -21,6 +21,7 @@ files under --root at /files/..., and misbehaves on demand:
   /fault/truncated           Content-Length 4096, then 100 bytes and a closed connection
   /fault/bad-gzip            "Content-Encoding: gzip" over bytes that are not gzip
   /fault/html                200 text/html: a CDN bot-check page where JSON was expected
+  /PATH (with --serve-root)  the file PATH under --root; /history?page=2 is the file history-page-2(.html)
   /_ctl/bump                 change the ETags and Last-Modified of the /fault/304-* resources
   /_ctl/stats                "port=P slow_max=N conns_max=N requests=N" lines and "all slow_max=N"
                              (the most /fault/slow requests in flight at once); /_ctl/reset zeroes them
@@ -219,6 +220,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.control(path, q)
             if path.startswith("/files/"):
                 return self.serve_file(path[len("/files/"):])
+            if OPTS.serve_root and not path.startswith("/fault/"):
+                return self.serve_file(path.lstrip("/"), url.query)
             route = getattr(self, "fault_" + path[len("/fault/"):].replace("-", "_"), None) \
                 if path.startswith("/fault/") else None
             if route is None:
@@ -250,8 +253,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"reset\n", "text/plain")
         return self.send(404, b"not found\n", "text/plain")
 
-    def serve_file(self, rel):
+    def serve_file(self, rel, query=""):
         root = os.path.realpath(OPTS.root) if OPTS.root else None
+        if query:  # /history?page=2 is the file history-page-2
+            rel += "-" + query.replace("=", "-").replace("&", "-")
         full = os.path.realpath(os.path.join(root, urllib.parse.unquote(rel))) if root else None
         if full and not os.path.isfile(full) and os.path.isfile(full + ".html"):
             full += ".html"  # extension-less pages, as status pages serve /incidents/<code>
@@ -412,6 +417,8 @@ def main():
     ap.add_argument("--log", help="append one line per request here")
     ap.add_argument("--lifetime", type=float, default=60, help="exit after this many seconds (default 60)")
     ap.add_argument("--watch-stdin", action="store_true", help="exit when standard input closes")
+    ap.add_argument("--serve-root", action="store_true",
+                    help="also serve --root at / (a query maps to a file: /history?page=2 is history-page-2)")
     OPTS = ap.parse_args()
 
     servers = [Server(("127.0.0.1", 0), Handler) for _ in range(max(1, OPTS.ports))]

@@ -4,10 +4,51 @@ fixtures/statuspage-incident/github-postmortem.html) at a given state, with its 
     tests/sync-site.py SRCDIR DEST ROOT_URL STATE
 State 1: one resolved incident (no postmortem yet) and one under investigation.
 State 2: the open incident has a new update.
-State 3: the resolved incident's page carries a postmortem; no feed or JSON says so."""
+State 3: the resolved incident's page carries a postmortem; no feed or JSON says so.
+State "history": a site served at a server's root (httpd.py --serve-root) with /history?page=N
+quarters (Q1 2026, Q4 2025, then quiet ones) and the incident pages they link to."""
 import json, os, re, sys
 
-src, dest, root, state = sys.argv[1], sys.argv[2], sys.argv[3].rstrip("/"), int(sys.argv[4])
+src, dest, root, state = sys.argv[1], sys.argv[2], sys.argv[3].rstrip("/"), sys.argv[4]
+
+def history_site():
+    import html as H
+    os.makedirs(os.path.join(dest, "incidents"), exist_ok=True)
+    page_html = open(os.path.join(src, "fixtures", "statuspage-history", "github-q1-2026.html")).read()
+    props = json.loads(H.unescape(re.search(r'data-react-props="([^"]*)"', page_html).group(1)))
+    for k in ("domain", "subdomain"):  # the page's own address is the server's
+        props["page_status"]["page"].pop(k, None)
+    def month(name, year, incidents):
+        return {"name": name, "year": year, "starts_on": 0, "days": 30, "incidents": incidents}
+    def inc(code, name, impact, ts, msg):
+        return {"code": code, "name": name, "message": msg, "impact": impact, "timestamp": ts}
+    quarters = [
+        [month("March", 2026, [inc("8q3xk2mv1b7n", "Incident with Actions", "major",
+                                   "Mar <var data-var='date'>17</var>, <var data-var='time'>14:32</var> - "
+                                   "<var data-var='time'>16:48</var> UTC",
+                                   "This incident has been resolved.")]),
+         month("February", 2026, []), month("January", 2026, [])],
+        [month("December", 2024, [inc("n4r8t2k6w1zb", "Delayed builds & deploys", "minor",
+                                      "Dec <var data-var='date'>30</var>, <var data-var='time'>23:10</var> - "
+                                      "Dec <var data-var='date'>31</var>, <var data-var='time'>01:05</var> UTC",
+                                      "Deploys are flowing normally again.")]),
+         month("November", 2024, []), month("October", 2024, [])],
+    ]
+    for n in range(1, 13):  # quiet quarters after the first two
+        props["months"] = quarters[n - 1] if n <= len(quarters) else [month("June", 2024 - n, [])]
+        attr = H.escape(json.dumps(props), quote=True)
+        body = re.sub(r'data-react-props="[^"]*"', lambda m: 'data-react-props="%s"' % attr, page_html, count=1)
+        open(os.path.join(dest, "history-page-%d.html" % n), "w").write(body.replace("https://www.githubstatus.com", root))
+    inc_html = open(os.path.join(src, "fixtures", "statuspage-incident", "github-postmortem.html")).read()
+    open(os.path.join(dest, "incidents", "8q3xk2mv1b7n.html"), "w").write(inc_html.replace("https://www.githubstatus.com", root))
+    other = open(os.path.join(src, "fixtures", "statuspage-incident", "netlify-no-components.html")).read()
+    other = re.sub(r"https://www\.netlifystatus\.com", root, other)
+    open(os.path.join(dest, "incidents", "n4r8t2k6w1zb.html"), "w").write(other)
+
+if state == "history":
+    history_site()
+    sys.exit(0)
+state = int(state)
 page = {"id": "kctbh9vrtdwd", "name": "Acme", "url": root, "time_zone": "Etc/UTC",
         "updated_at": "2026-03-18T09:40:00.000Z"}
 comp = {"id": "br0l2tvcx85d", "name": "Actions", "status": "operational", "group_id": None, "group": False}
