@@ -1,7 +1,8 @@
-/* fetch.c: concurrent bounded HTTP GETs through the libcurl multi interface. The only file that
- * includes curl. */
+/* fetch.c: concurrent bounded HTTP GETs through the libcurl multi interface, and single POSTs
+ * through the easy one, both on the same handle set-up. The only file that includes curl. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,8 +30,10 @@ struct xfer {
 	char *retry_after;      /* the raw header of the final response */
 	char *location;         /* the last Location header (a refused redirect names it) */
 	int conditional;        /* validators were sent */
+	int post;               /* a POST: no redirects, every body kept only up to the cap */
 	int too_large;          /* the write callback stopped a 2xx body */
-	int error_body_cut;     /* the write callback stopped an error body (kept as far as it went) */
+	int body_cut;           /* the write callback stopped an error body, or any POST reply's body
+				 * (kept as far as it went) */
 	int state;              /* 0 waiting, 1 running, 2 done */
 	int64_t start_ms;
 	char errbuf[CURL_ERROR_SIZE];
@@ -186,20 +189,20 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	struct buf *b = &x->res->body;
-	if (status >= 200 && status < 300) {
+	if (!x->post && status >= 200 && status < 300) {
 		if (buf_add(b, p, n) < 0) {
 			x->too_large = 1;
 			return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 		}
 		return n;
 	}
-	if (status >= 300 && status < 400)
+	if (!x->post && status >= 300 && status < 400)
 		return n; /* the body of a redirect being followed */
 	size_t limit = x->lim.max_body < FETCH_ERROR_BODY ? x->lim.max_body : FETCH_ERROR_BODY;
 	size_t room = b->len < limit ? limit - b->len : 0;
 	buf_add(b, p, n < room ? n : room);
 	if (n > room) {
-		x->error_body_cut = 1;
+		x->body_cut = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
 	return n;
@@ -207,8 +210,9 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 
 /* ---- set-up ---- */
 
-/* "scheme://host:port" of an http(s) URL; else FETCH_BAD_URL or FETCH_BAD_PROTOCOL with a cause. */
-static int url_hostkey(const char *url, char **key, enum fetch_outcome *oc, char **cause)
+/* "scheme://host:port" of an http(s) URL; else FETCH_BAD_URL or FETCH_BAD_PROTOCOL with a cause,
+ * which quotes the URL unless it is secret. */
+static int url_hostkey(const char *url, int secret, char **key, enum fetch_outcome *oc, char **cause)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL;
@@ -221,7 +225,10 @@ static int url_hostkey(const char *url, char **key, enum fetch_outcome *oc, char
 	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (uc != CURLUE_OK) {
 		*oc = FETCH_BAD_URL;
-		set_cause(cause, "bad url '%s': %s", url, curl_url_strerror(uc));
+		if (secret)
+			set_cause(cause, "bad url: %s", curl_url_strerror(uc));
+		else
+			set_cause(cause, "bad url '%s': %s", url, curl_url_strerror(uc));
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -233,7 +240,10 @@ static int url_hostkey(const char *url, char **key, enum fetch_outcome *oc, char
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
 		*oc = FETCH_BAD_URL;
-		set_cause(cause, "bad url '%s': no host", url);
+		if (secret)
+			set_cause(cause, "bad url: no host");
+		else
+			set_cause(cause, "bad url '%s': no host", url);
 		goto out;
 	}
 	*key = xasprintf("%s://%s:%s", scheme, host, port);
@@ -262,23 +272,18 @@ static int add_header(struct xfer *x, const char *name, const char *value)
 
 #define SETOPT(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 
-/* Create and configure the easy handle; -1 with res->cause set when libcurl refuses. */
-static int xfer_setup(struct xfer *x, const char *ua)
+/* Create the easy handle with the options every transfer shares, x->headers included; follow says
+ * whether redirects are followed. -1 with res->cause set when libcurl refuses. */
+static int easy_setup(struct xfer *x, const char *url, const char *ua, int follow)
 {
 	CURL *e = curl_easy_init();
 	if (!e)
 		return set_cause(&x->res->cause, "cannot create a transfer");
 	x->easy = e;
-	int sent = add_header(x, "If-None-Match", x->req->etag);
-	int sent2 = add_header(x, "If-Modified-Since", x->req->last_modified);
-	int sent3 = add_header(x, "Accept", x->req->accept);
-	if (sent < 0 || sent2 < 0 || sent3 < 0)
-		return set_cause(&x->res->cause, "out of memory building headers");
-	x->conditional = sent > 0 || sent2 > 0;
 	buf_init(&x->res->body, x->lim.max_body);
 
 	CURLcode rc = CURLE_OK;
-	SETOPT(CURLOPT_URL, x->req->url);
+	SETOPT(CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -286,8 +291,9 @@ static int xfer_setup(struct xfer *x, const char *ua)
 	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
+	SETOPT(CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
+	if (follow)
+		SETOPT(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
 	SETOPT(CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, x->lim.connect_timeout_ms);
 	SETOPT(CURLOPT_TIMEOUT_MS, x->lim.timeout_ms);
@@ -305,6 +311,18 @@ static int xfer_setup(struct xfer *x, const char *ua)
 	if (rc != CURLE_OK)
 		return set_cause(&x->res->cause, "libcurl: %s", curl_easy_strerror(rc));
 	return 0;
+}
+
+/* Build a GET's headers and its handle; -1 with res->cause set when libcurl refuses. */
+static int xfer_setup(struct xfer *x, const char *ua)
+{
+	int sent = add_header(x, "If-None-Match", x->req->etag);
+	int sent2 = add_header(x, "If-Modified-Since", x->req->last_modified);
+	int sent3 = add_header(x, "Accept", x->req->accept);
+	if (sent < 0 || sent2 < 0 || sent3 < 0)
+		return set_cause(&x->res->cause, "out of memory building headers");
+	x->conditional = sent > 0 || sent2 > 0;
+	return easy_setup(x, x->req->url, ua, 1);
 }
 
 /* ---- completion ---- */
@@ -357,7 +375,9 @@ static void xfer_finish(struct xfer *x, CURLcode rc, int64_t now)
 		if (x->too_large) {
 			r->outcome = FETCH_TOO_LARGE;
 			set_cause(&r->cause, "body larger than %zu bytes", x->lim.max_body);
-		} else if (x->error_body_cut) {
+		} else if (x->body_cut && x->post && r->status >= 200 && r->status < 300) {
+			r->outcome = FETCH_OK; /* the POST was taken; only its reply was long */
+		} else if (x->body_cut) {
 			r->outcome = FETCH_HTTP_ERROR;
 			http_status_cause(x);
 		} else {
@@ -492,7 +512,7 @@ int fetch_run(const struct fetch_request *req, struct fetch_result *res, size_t 
 		x->req = &req[i];
 		x->res = &res[i];
 		x->lim = req[i].limits ? *req[i].limits : o->limits;
-		if (url_hostkey(req[i].url ? req[i].url : "", &x->hostkey, &res[i].outcome, &res[i].cause) < 0) {
+		if (url_hostkey(req[i].url ? req[i].url : "", 0, &x->hostkey, &res[i].outcome, &res[i].cause) < 0) {
 			res[i].final_url = xstrdup(req[i].url ? req[i].url : "");
 			x->state = 2;
 		} else {
@@ -564,6 +584,172 @@ int fetch_run(const struct fetch_request *req, struct fetch_result *res, size_t 
 	free(ua);
 	curl_multi_cleanup(m);
 	return 0;
+}
+
+/* ---- one POST ---- */
+
+/* 1 for the characters of an HTTP header name (RFC 9110 tchar). */
+static int tchar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Append one whole header line. */
+static int add_line(struct xfer *x, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(x->headers, line);
+	if (!l)
+		return -1;
+	x->headers = l;
+	return 0;
+}
+
+/* Take a caller's "Name: value" line into the request. A blank value goes as "Name;", which is how
+ * libcurl sends an empty header (it drops "Name:"). The cause names the header, never its value. */
+static int post_header(struct xfer *x, const char *line, size_t i, char **cause)
+{
+	size_t nl = 0;
+	while (tchar((unsigned char)line[nl]))
+		nl++;
+	if (nl == 0 || line[nl] != ':')
+		return set_cause(cause, "header %zu is not a 'Name: value' line", i + 1);
+	const char *v = line + nl + 1;
+	if (strpbrk(v, "\r\n"))
+		return set_cause(cause, "header '%.*s' holds a line break", (int)nl, line);
+	if (!header_safe(v))
+		return set_cause(cause, "header '%.*s' holds a control character", (int)nl, line);
+	v += strspn(v, " \t");
+	char *h = *v ? xstrdup(line) : xasprintf("%.*s;", (int)nl, line);
+	int rc = add_line(x, h);
+	free(h);
+	return rc < 0 ? set_cause(cause, "out of memory building headers") : 0;
+}
+
+/* Content-Type, the caller's lines, and no "Expect: 100-continue" (a wait for a reply that some
+ * receivers never send); -1 with *cause when a line cannot be sent. */
+static int post_headers(struct xfer *x, const struct fetch_post_request *req, char **cause)
+{
+	if (req->content_type && !header_safe(req->content_type))
+		return set_cause(cause, "content type holds a control character");
+	char *ct = req->content_type ? xasprintf("Content-Type: %s", req->content_type) : xstrdup("Content-Type:");
+	int rc = add_line(x, ct);
+	free(ct);
+	if (rc < 0 || add_line(x, "Expect:") < 0)
+		return set_cause(cause, "out of memory building headers");
+	for (size_t i = 0; i < req->n_headers; i++) {
+		if (!req->headers || !req->headers[i])
+			return set_cause(cause, "header %zu is missing", i + 1);
+		if (post_header(x, req->headers[i], i, cause) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 when s holds a part of url that must stay private: its user, password, path or query (parts
+ * under four characters such as "/" cannot carry a secret and would match by chance). */
+static int url_secret_in(const char *url, const char *s)
+{
+	static const CURLUPart parts[] = { CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_PATH, CURLUPART_QUERY };
+	CURLU *u = curl_url();
+	int found = 0;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return strstr(s, url) != NULL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(parts) && !found; i++) {
+		char *p = NULL;
+		if (curl_url_get(u, parts[i], &p, 0) == CURLUE_OK && p && strlen(p) >= 4 && strstr(s, p))
+			found = 1;
+		curl_free(p);
+	}
+	curl_url_cleanup(u);
+	return found;
+}
+
+/* A POST's cause names its target by scheme://host:port where that helps, and never holds the
+ * rest of the URL, whatever libcurl's text said. */
+static void post_cause(struct xfer *x, CURLcode rc, const char *url)
+{
+	struct fetch_result *r = x->res;
+	if (r->outcome == FETCH_CONNECT_FAILED) {
+		long err = 0;
+		free(r->cause);
+		r->cause = NULL;
+		if (curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &err) == CURLE_OK && err > 0) {
+			char *e = xstrdup(strerror((int)err));
+			e[0] = (char)tolower((unsigned char)e[0]);
+			set_cause(&r->cause, "cannot connect to %s: %s", x->hostkey, e);
+			free(e);
+		} else {
+			set_cause(&r->cause, "cannot connect to %s: %s", x->hostkey, curl_detail(x, rc));
+		}
+	}
+	if (r->cause && url_secret_in(url, r->cause)) {
+		free(r->cause);
+		r->cause = NULL;
+		set_cause(&r->cause, "%s from %s: %s", fetch_outcome_name(r->outcome), x->hostkey,
+			  curl_easy_strerror(rc));
+	}
+}
+
+int fetch_post(const struct fetch_post_request *req, struct fetch_result *res, char **cause)
+{
+	memset(res, 0, sizeof *res);
+	struct xfer x;
+	memset(&x, 0, sizeof x);
+	x.res = res;
+	x.post = 1;
+	if (req->limits)
+		x.lim = *req->limits;
+	else
+		fetch_limits_init(&x.lim);
+	if (x.lim.max_body > FETCH_ERROR_BODY)
+		x.lim.max_body = FETCH_ERROR_BODY;
+	const char *url = req->url ? req->url : "";
+	char *why = NULL, *ua = NULL;
+	CURL *e = NULL;
+	CURLcode rc = CURLE_OK;
+
+	if (post_headers(&x, req, &why) < 0 || fetch_global_init(&why) < 0)
+		goto refused;
+	if (url_hostkey(url, 1, &x.hostkey, &res->outcome, &res->cause) < 0) {
+		res->final_url = xstrdup(url);
+		xfer_release(&x, NULL);
+		return 0;
+	}
+	ua = fetch_user_agent(req->contact);
+	if (easy_setup(&x, url, ua, 0) < 0) {
+		why = res->cause;
+		res->cause = NULL;
+		goto refused;
+	}
+	e = x.easy;
+	SETOPT(CURLOPT_POST, 1L);
+	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	SETOPT(CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
+	if (rc != CURLE_OK) {
+		why = xasprintf("libcurl: %s", curl_easy_strerror(rc));
+		goto refused;
+	}
+	x.start_ms = mono_ms();
+	rc = curl_easy_perform(e);
+	xfer_finish(&x, rc, req->has_now ? req->now : (int64_t)time(NULL));
+	post_cause(&x, rc, url);
+	xfer_release(&x, NULL);
+	free(ua);
+	return 0;
+
+refused:
+	xfer_release(&x, NULL);
+	free(ua);
+	fetch_result_release(res);
+	res->outcome = FETCH_ERROR;
+	res->final_url = xstrdup(url);
+	res->cause = why ? why : xstrdup("cannot start the request");
+	if (cause)
+		*cause = xstrdup(res->cause);
+	return -1;
 }
 
 /* ---- content checks ---- */

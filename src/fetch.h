@@ -1,7 +1,8 @@
 /* fetch.h: HTTP(S) GETs run concurrently with bounds on time, size, redirects and protocols, with
- * conditional requests; the one module that talks to libcurl. No libcurl type crosses this header.
- * Ownership: requests are the caller's and are only read; fetch_run fills each fetch_result with
- * strings and a body it owns, and fetch_result_release frees them. */
+ * conditional requests, and single webhook POSTs; the one module that talks to libcurl. No libcurl
+ * type crosses this header. Ownership: requests are the caller's and are only read; fetch_run and
+ * fetch_post fill each fetch_result with strings and a body it owns, and fetch_result_release frees
+ * them. */
 #ifndef SC_FETCH_H
 #define SC_FETCH_H
 
@@ -92,6 +93,29 @@ void fetch_opts_init(struct fetch_opts *o);
  * TLS connection would otherwise kill it). */
 int fetch_run(const struct fetch_request *req, struct fetch_result *res, size_t n, const struct fetch_opts *o,
 	      char **cause);
+/* One POST (a webhook delivery). Headers are whole "Name: value" lines; a line whose name or value
+ * holds CR, LF or another control character refuses the request. */
+struct fetch_post_request {
+	const char *url;
+	const void *body;          /* the bytes sent as they are (NULL with body_len 0: empty) */
+	size_t body_len;
+	const char *content_type;  /* such as "application/json"; NULL sends no Content-Type */
+	const char *const *headers; /* extra lines such as "Idempotency-Key: ...", or NULL */
+	size_t n_headers;
+	const struct fetch_limits *limits; /* NULL: the defaults of fetch_limits_init */
+	const char *contact;       /* appended to the User-Agent as with fetch_opts */
+	int has_now;               /* a fixed clock for Retry-After dates (tests) ... */
+	int64_t now;               /* ... in UTC seconds; otherwise the real clock */
+};
+
+/* Send one POST and fill *res: FETCH_OK only for a 2xx, whose body (as any other status's) is kept
+ * up to FETCH_ERROR_BODY (or limits->max_body when smaller) and cut there without failing. Redirects
+ * are never followed: a 3xx is FETCH_HTTP_ERROR with its status. No "Expect: 100-continue" wait.
+ * Causes name the target only as scheme://host:port, never its path or query (webhook URLs carry
+ * secrets); a bad URL is FETCH_BAD_URL or FETCH_BAD_PROTOCOL in *res. Returns -1 (with *cause, and
+ * the same cause in res) only when the request could not start: a refused header, no libcurl.
+ * NOTE: as with fetch_run, the program must ignore SIGPIPE. */
+int fetch_post(const struct fetch_post_request *req, struct fetch_result *res, char **cause);
 /* Free what a result owns and zero it; safe on a zeroed or half-filled result. */
 void fetch_result_release(struct fetch_result *r);
 /* Release libcurl's global state (once, at exit, after the last fetch_run). */

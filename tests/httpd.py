@@ -26,6 +26,20 @@ files under --root at /files/..., and misbehaves on demand:
   /_ctl/stats                "port=P slow_max=N conns_max=N requests=N" lines and "all slow_max=N"
                              (the most /fault/slow requests in flight at once); /_ctl/reset zeroes them
 
+A webhook receiver takes POSTs (each is appended to --hook-log, flushed, before it is answered, as
+one JSON line {"path","method","headers" (names lowercased),"body" (as text),"status" (null when
+none is sent)}):
+
+  /hook/ok                   200 with a short JSON body
+  /hook/500                  500 with a short JSON body
+  /hook/429?retry-after=V    429 with "Retry-After: V" (default 120)
+  /hook/stall                reads the request and never answers
+  /hook/flaky?fail=N         500 to the first N requests for this path and query, then 200
+                             (the counts go back to zero with /_ctl/reset)
+  /hook/slow?ms=N            200 after N ms (default 300)
+  /hook/redirect             302 to /hook/ok (a webhook client must not follow it)
+  /hook/huge                 200 with an endless body (chunked)
+
 Every request is logged to --log as one line of tab-separated key=value pairs (port, method, path,
 if-none-match, if-modified-since, user-agent, accept-encoding, accept; "-" when absent), so tests
 can assert what a client sent. The server exits by itself after --lifetime seconds, and at once
@@ -36,6 +50,7 @@ import argparse
 import email.utils
 import gzip
 import hashlib
+import json
 import mimetypes
 import os
 import select
@@ -83,6 +98,7 @@ class State:
         self.slow = 0       # /fault/slow requests in flight on all ports together ...
         self.slow_max = 0   # ... and the most at once since the last reset
         self.bomb = None
+        self.hooks = {}     # /hook/flaky requests seen, per path and query
 
     def port_stats(self, port):
         return self.stats.setdefault(port, {"slow": 0, "slow_max": 0, "conns": 0, "conns_max": 0,
@@ -250,6 +266,7 @@ class Handler(BaseHTTPRequestHandler):
                     s["conns_max"] = s["conns"]
                     s["requests"] = 0
                 STATE.slow_max = STATE.slow
+                STATE.hooks.clear()
             return self.send(200, b"reset\n", "text/plain")
         return self.send(404, b"not found\n", "text/plain")
 
@@ -396,6 +413,96 @@ class Handler(BaseHTTPRequestHandler):
     def fault_html(self, q):
         self.send(200, INTERSTITIAL, "text/html; charset=UTF-8", [("Cache-Control", "no-cache")])
 
+    # ---- the webhook receiver ----
+
+    def do_POST(self):
+        STATE.bump(self.port, "requests", 1)
+        self.log_request_line()
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        try:
+            body = self.read_body()
+            route = getattr(self, "hook_" + url.path[len("/hook/"):].replace("-", "_"), None) \
+                if url.path.startswith("/hook/") else None
+            if route is None:
+                return self.send(404, b"not found\n", "text/plain")
+            return route(q, body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+    def hook_log(self, body, status):
+        if not OPTS.hook_log:
+            return
+        headers = {}
+        for k, v in self.headers.items():
+            k = k.lower()
+            headers[k] = headers[k] + ", " + v if k in headers else v
+        line = json.dumps({"path": self.path, "method": self.command, "headers": headers,
+                           "body": body.decode("utf-8", errors="replace"), "status": status},
+                          sort_keys=True) + "\n"
+        with LOG_LOCK, open(OPTS.hook_log, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+
+    def hook_ok(self, q, body):
+        self.hook_log(body, 200)
+        self.send(200, b'{"ok":true}\n')
+
+    def hook_500(self, q, body):
+        self.hook_log(body, 500)
+        self.send(500, b'{"error":"internal error"}\n')
+
+    def hook_429(self, q, body):
+        ra = q.get("retry-after", "120")
+        self.hook_log(body, 429)
+        self.send(429, b'{"error":"rate limited"}\n', headers=[("Retry-After", ra)])
+
+    def hook_stall(self, q, body):
+        self.hook_log(body, None)
+        self.wait_for_close(OPTS.lifetime)
+        self.close_connection = True
+
+    def hook_flaky(self, q, body):
+        with STATE.lock:
+            seen = STATE.hooks[self.path] = STATE.hooks.get(self.path, 0) + 1
+        status = 500 if seen <= int(q.get("fail", "1")) else 200
+        self.hook_log(body, status)
+        self.send(status, b'{"ok":%s}\n' % (b"true" if status == 200 else b"false"))
+
+    def hook_slow(self, q, body):
+        self.hook_log(body, 200)
+        time.sleep(int(q.get("ms", "300")) / 1000)
+        self.send(200, b'{"ok":true}\n')
+
+    def hook_redirect(self, q, body):
+        self.hook_log(body, 302)
+        self.send(302, b"", "text/plain", [("Location", "/hook/ok")])
+
+    def hook_huge(self, q, body):
+        self.hook_log(body, 200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        block = b"[" + b"0," * 32767 + b"0"
+        end = time.monotonic() + OPTS.lifetime
+        while time.monotonic() < end:
+            self.chunk(block)
+        self.close_connection = True
+
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -415,6 +522,7 @@ def main():
     ap.add_argument("--ports", type=int, default=1, help="how many ports to listen on (default 1)")
     ap.add_argument("--port-file", help="write the PORTS line here too (atomically)")
     ap.add_argument("--log", help="append one line per request here")
+    ap.add_argument("--hook-log", help="append one JSON line per webhook POST here")
     ap.add_argument("--lifetime", type=float, default=60, help="exit after this many seconds (default 60)")
     ap.add_argument("--watch-stdin", action="store_true", help="exit when standard input closes")
     ap.add_argument("--serve-root", action="store_true",

@@ -1,7 +1,7 @@
-/* test-fetch.c: the politeness arithmetic, the content checks, and the fetch module against
- * tests/httpd.py, a real HTTP server on 127.0.0.1 that this program starts and stops. The server
- * watches its standard input, so it goes away with this process even after a crash. Exits 77
- * (skipped) when python3 is missing. */
+/* test-fetch.c: the politeness arithmetic, the content checks, and the fetch module (GETs and
+ * webhook POSTs) against tests/httpd.py, a real HTTP server on 127.0.0.1 that this program starts
+ * and stops. The server watches its standard input, so it goes away with this process even after a
+ * crash. Exits 77 (skipped) when python3 is missing. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "fetch.h"
 #include "normalize.h"
@@ -37,22 +39,24 @@ static pid_t server_pid = -1;
 static int server_in = -1;
 static int port_a, port_b; /* two ports: two "hosts" */
 static char log_path[] = "/tmp/starchive-fetch-log-XXXXXX";
+static char hook_path[] = "/tmp/starchive-fetch-hooks-XXXXXX"; /* the webhook receiver's JSON lines */
 
 /* ---- the server ---- */
 
 static int server_start(void)
 {
 	int in[2], out[2];
-	int fd = mkstemp(log_path);
-	if (fd < 0 || pipe(in) < 0 || pipe(out) < 0) {
+	int fd = mkstemp(log_path), hfd = mkstemp(hook_path);
+	if (fd < 0 || hfd < 0 || pipe(in) < 0 || pipe(out) < 0) {
 		perror("test-fetch: set-up");
 		return -1;
 	}
 	close(fd);
+	close(hfd);
 	char *script = xasprintf("%s/tests/httpd.py", TOP_SRCDIR);
 	char *root = xasprintf("%s/fixtures", TOP_SRCDIR);
 	const char *argv[] = { "python3", script, "--root", root, "--ports", "2", "--log", log_path,
-			       "--lifetime", "120", "--watch-stdin", NULL };
+			       "--hook-log", hook_path, "--lifetime", "120", "--watch-stdin", NULL };
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -104,6 +108,7 @@ static void server_stop(void)
 	}
 	server_pid = -1;
 	unlink(log_path);
+	unlink(hook_path);
 }
 
 /* A port nothing listens on: bound, then closed. */
@@ -671,6 +676,330 @@ static void test_concurrency(void)
 	CHECK(all == 3 && a <= 2 && b <= 2, "three jobs in all: %d (%d, %d)", all, a, b);
 }
 
+/* ---- webhook POSTs ---- */
+
+/* The hook log's records for path (the request path with its query): the last one, or NULL; *count
+ * gets how many there are. Caller decrefs. */
+static json_t *hook_last(const char *path, int *count)
+{
+	struct buf b = BUF_INIT;
+	json_t *last = NULL;
+	int n = 0;
+	if (buf_read_file(&b, hook_path, NULL) == 0 && b.data) {
+		for (char *line = b.data; line && *line;) {
+			char *nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			json_t *rec = json_loads(line, 0, NULL);
+			CHECK(rec != NULL, "hook log line is JSON: %.80s", line);
+			if (rec && str_eq(json_string_value(json_object_get(rec, "path")), path)) {
+				json_decref(last);
+				last = rec;
+				n++;
+			} else {
+				json_decref(rec);
+			}
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	buf_release(&b);
+	if (count)
+		*count = n;
+	return last;
+}
+
+/* A header of a hook log record, or NULL. */
+static const char *hook_header(json_t *rec, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(rec, "headers"), name));
+}
+
+static void post_limits(struct fetch_limits *l)
+{
+	fetch_limits_init(l);
+	l->connect_timeout_ms = 2000;
+	l->timeout_ms = 4000;
+	l->low_speed_secs = 30;
+}
+
+/* POST body to a path on port A with the given extra header lines; returns fetch_post's status. */
+static int post_to(const char *path, const char *body, const char *const *headers, size_t n_headers,
+		   const struct fetch_limits *lim, struct fetch_result *res, char **cause)
+{
+	char *u = url_a(path);
+	struct fetch_post_request rq = {
+		.url = u, .body = body, .body_len = body ? strlen(body) : 0, .content_type = "application/json",
+		.headers = headers, .n_headers = n_headers, .limits = lim, .contact = CONTACT,
+		.has_now = 1, .now = NOW_2025,
+	};
+	int rc = fetch_post(&rq, res, cause);
+	free(u);
+	return rc;
+}
+
+/* What the receiver gets is exactly what was sent: body, content type, extra headers, no Expect. */
+static void test_post_delivery(void)
+{
+	struct fetch_limits lim;
+	post_limits(&lim);
+	const char *body = "{\"event\":\"incident.created\",\"vendor\":\"github\",\"title\":\"Caf\xc3\xa9 \xe2\x9c\x93 \\\"quoted\\\"\"}";
+	const char *hdrs[] = { "Idempotency-Key: 7f3c2a-incident-42", "X-Starchive-Event:incident.created",
+			       "X-Empty:", "Authorization: Bearer t0ken" };
+	struct fetch_result r;
+	char *cause = NULL;
+	CHECK(post_to("/hook/ok", body, hdrs, ARRAY_SIZE(hdrs), &lim, &r, &cause) == 0, "post ok: %s",
+	      cause ? cause : "");
+	CHECK(r.outcome == FETCH_OK && r.status == 200 && r.cause == NULL, "post ok: %s %ld %s",
+	      fetch_outcome_name(r.outcome), r.status, r.cause ? r.cause : "");
+	CHECK(r.body.len == 12 && memcmp(r.body.data, "{\"ok\":true}\n", 12) == 0, "reply body kept");
+	CHECK_STR(r.content_type, "application/json");
+	CHECK(r.redirects == 0 && r.elapsed_ms < 1000 * slack, "post ok: %lld ms", (long long)r.elapsed_ms);
+	fetch_result_release(&r);
+	int n = 0;
+	json_t *rec = hook_last("/hook/ok", &n);
+	CHECK(rec && n == 1, "one delivery logged: %d", n);
+	if (rec) {
+		CHECK_STR(json_string_value(json_object_get(rec, "method")), "POST");
+		CHECK_STR(json_string_value(json_object_get(rec, "body")), body);
+		CHECK_STR(hook_header(rec, "content-type"), "application/json");
+		char *len = xasprintf("%zu", strlen(body));
+		CHECK_STR(hook_header(rec, "content-length"), len);
+		free(len);
+		CHECK_STR(hook_header(rec, "idempotency-key"), "7f3c2a-incident-42");
+		CHECK_STR(hook_header(rec, "x-starchive-event"), "incident.created");
+		CHECK_STR(hook_header(rec, "x-empty"), "");
+		CHECK_STR(hook_header(rec, "authorization"), "Bearer t0ken");
+		CHECK_STR(hook_header(rec, "user-agent"), "starchive/" PACKAGE_VERSION " (+" CONTACT ")");
+		CHECK(hook_header(rec, "expect") == NULL, "no Expect header");
+		CHECK(json_integer_value(json_object_get(rec, "status")) == 200, "logged status");
+	}
+	json_decref(rec);
+
+	/* a body past libcurl's Expect: 100-continue threshold (1 MiB) goes at once and whole */
+	size_t big = (size_t)2 << 20;
+	char *b = xmalloc(big + 1);
+	for (size_t i = 0; i < big; i++)
+		b[i] = (char)('a' + i % 26);
+	b[big] = '\0';
+	CHECK(post_to("/hook/ok?big=1", b, NULL, 0, &lim, &r, NULL) == 0, "big post");
+	CHECK(r.outcome == FETCH_OK, "big post: %s", r.cause ? r.cause : "");
+	printf("post: 2 MiB body delivered in %lld ms\n", (long long)r.elapsed_ms);
+	CHECK(r.elapsed_ms < 1000 * slack, "no wait for 100-continue: %lld ms", (long long)r.elapsed_ms);
+	fetch_result_release(&r);
+	rec = hook_last("/hook/ok?big=1", NULL);
+	const char *got = json_string_value(json_object_get(rec, "body"));
+	CHECK(got && strlen(got) == big && memcmp(got, b, big) == 0, "big body arrives whole");
+	CHECK(rec && hook_header(rec, "expect") == NULL, "no Expect header on a big body");
+	json_decref(rec);
+	free(b);
+
+	/* no body, no content type: no form type slipped in by libcurl */
+	char *u = url_a("/hook/ok?empty=1");
+	struct fetch_post_request empty = { .url = u, .limits = &lim };
+	CHECK(fetch_post(&empty, &r, NULL) == 0 && r.outcome == FETCH_OK, "empty post");
+	fetch_result_release(&r);
+	free(u);
+	rec = hook_last("/hook/ok?empty=1", NULL);
+	CHECK(rec && hook_header(rec, "content-type") == NULL, "no content type sent");
+	CHECK_STR(hook_header(rec, "content-length"), "0");
+	CHECK_STR(hook_header(rec, "user-agent"), "starchive/" PACKAGE_VERSION);
+	CHECK_STR(json_string_value(json_object_get(rec, "body")), "");
+	json_decref(rec);
+}
+
+/* Error statuses, Retry-After, redirects not followed, a flaky receiver, a slow one. */
+static void test_post_statuses(void)
+{
+	struct fetch_limits lim;
+	post_limits(&lim);
+	struct fetch_result r;
+
+	CHECK(post_to("/hook/500", "{}", NULL, 0, &lim, &r, NULL) == 0, "post 500");
+	CHECK(r.outcome == FETCH_HTTP_ERROR && r.status == 500, "500: %s %ld", fetch_outcome_name(r.outcome), r.status);
+	CHECK_STR(r.cause, "http status 500");
+	CHECK(r.body.len > 0 && memstr(r.body.data, r.body.len, "internal error"), "500 body kept for the cause");
+	CHECK(!r.has_retry_after, "no retry-after on a 500");
+	fetch_result_release(&r);
+
+	CHECK(post_to("/hook/429?retry-after=120", "{}", NULL, 0, &lim, &r, NULL) == 0, "post 429");
+	CHECK(r.outcome == FETCH_HTTP_ERROR && r.status == 429, "429: %s", fetch_outcome_name(r.outcome));
+	CHECK(r.has_retry_after && r.retry_after == 120, "429 retry-after seconds");
+	CHECK_STR(r.cause, "http status 429 (retry after 120 s)");
+	fetch_result_release(&r);
+	CHECK(post_to("/hook/429?retry-after=Wed,%2015%20Jan%202025%2012:01:00%20GMT", "{}", NULL, 0, &lim, &r,
+		      NULL) == 0, "post 429 date");
+	CHECK(r.has_retry_after && r.retry_after == 60, "429 retry-after date against the fixed clock: %lld",
+	      (long long)r.retry_after);
+	fetch_result_release(&r);
+
+	int before = log_count("/hook/ok"), after;
+	CHECK(post_to("/hook/redirect", "{\"n\":1}", NULL, 0, &lim, &r, NULL) == 0, "post redirect");
+	CHECK(r.outcome == FETCH_HTTP_ERROR && r.status == 302 && r.redirects == 0, "302 is an error, not followed: %s %ld %d",
+	      fetch_outcome_name(r.outcome), r.status, r.redirects);
+	CHECK_STR(r.cause, "http status 302");
+	fetch_result_release(&r);
+	after = log_count("/hook/ok");
+	CHECK(after == before, "nothing was sent to the redirect's target: %d then %d requests", before, after);
+
+	char *reset = url_a("/_ctl/reset");
+	struct fetch_request ctl = { .url = reset };
+	fetch1(&ctl, &r);
+	fetch_result_release(&r);
+	free(reset);
+	long want[] = { 500, 500, 200, 200 };
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		CHECK(post_to("/hook/flaky?fail=2", "{}", NULL, 0, &lim, &r, NULL) == 0, "post flaky");
+		CHECK(r.status == want[i] && (r.outcome == FETCH_OK) == (want[i] == 200), "flaky attempt %zu: %ld",
+		      i + 1, r.status);
+		fetch_result_release(&r);
+	}
+
+	CHECK(post_to("/hook/slow?ms=300", "{}", NULL, 0, &lim, &r, NULL) == 0, "post slow");
+	CHECK(r.outcome == FETCH_OK && r.elapsed_ms >= 290 && r.elapsed_ms < 1500 * slack, "slow receiver: %s, %lld ms",
+	      fetch_outcome_name(r.outcome), (long long)r.elapsed_ms);
+	fetch_result_release(&r);
+}
+
+/* A receiver that never answers costs the timeout and no more; one that cannot be reached fails at
+ * once; neither cause gives away the URL's path or query. */
+static void test_post_failures(void)
+{
+	struct fetch_limits lim;
+	post_limits(&lim);
+	lim.timeout_ms = 1500;
+	struct fetch_result r;
+	const char *secret = "/hook/stall?token=s3cr3t-t0ken";
+	int64_t t0 = mono_ms();
+	CHECK(post_to(secret, "{\"stall\":true}", NULL, 0, &lim, &r, NULL) == 0, "post stall");
+	int64_t wall = mono_ms() - t0;
+	printf("post: stalled receiver, timeout %ld ms: %s after %lld ms (wall %lld ms): %s\n", lim.timeout_ms,
+	       fetch_outcome_name(r.outcome), (long long)r.elapsed_ms, (long long)wall, r.cause ? r.cause : "");
+	CHECK(r.outcome == FETCH_TIMEOUT && r.status == 0, "stall: %s %ld", fetch_outcome_name(r.outcome), r.status);
+	CHECK(r.cause && str_starts(r.cause, "timed out after "), "stall cause: %s", r.cause ? r.cause : "");
+	CHECK(r.elapsed_ms >= lim.timeout_ms - 50 && wall <= 2500 * slack, "stall within its bound: %lld ms",
+	      (long long)wall);
+	CHECK(r.body.len == 0, "no body from a stall");
+	CHECK(!strstr(r.cause ? r.cause : "", "s3cr3t"), "no secret in the cause");
+	fetch_result_release(&r);
+	json_t *rec = hook_last(secret, NULL);
+	CHECK(rec && json_is_null(json_object_get(rec, "status")) &&
+	      str_eq(json_string_value(json_object_get(rec, "body")), "{\"stall\":true}"),
+	      "the stalled receiver got the request");
+	json_decref(rec);
+
+	/* connection refused */
+	int port = closed_port();
+	char *u = xasprintf("http://user:pa55w0rd@127.0.0.1:%d/hook/T0KEN-PATH?key=s3cr3t", port);
+	struct fetch_post_request rq = { .url = u, .body = "{}", .body_len = 2, .limits = &lim };
+	t0 = mono_ms();
+	CHECK(fetch_post(&rq, &r, NULL) == 0, "post refused");
+	wall = mono_ms() - t0;
+	char *want = xasprintf("cannot connect to http://127.0.0.1:%d: connection refused", port);
+	CHECK(r.outcome == FETCH_CONNECT_FAILED && r.status == 0, "refused: %s", fetch_outcome_name(r.outcome));
+	CHECK_STR(r.cause, want);
+	CHECK(wall < 1000 * slack, "refused at once: %lld ms", (long long)wall);
+	fetch_result_release(&r);
+	free(want);
+	free(u);
+
+	/* bad URLs are results, not refusals, and keep their secrets too */
+	struct { const char *url; enum fetch_outcome want; const char *cause; } bad[] = {
+		{ "ftp://127.0.0.1/hook/s3cr3t", FETCH_BAD_PROTOCOL, "protocol 'ftp' not allowed (only http and https)" },
+		{ "http://exa mple.com/hook?token=s3cr3t", FETCH_BAD_URL, "bad url: " },
+		{ "hooks.example.com/s3cr3t", FETCH_BAD_URL, "bad url: " },
+		{ "", FETCH_BAD_URL, "bad url: " },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct fetch_post_request b = { .url = bad[i].url, .body = "{}", .body_len = 2, .limits = &lim };
+		char *cause = NULL;
+		CHECK(fetch_post(&b, &r, &cause) == 0 && cause == NULL, "bad url %zu starts", i);
+		CHECK(r.outcome == bad[i].want, "bad url %zu: %s", i, fetch_outcome_name(r.outcome));
+		CHECK(r.cause && str_starts(r.cause, bad[i].cause) && !strstr(r.cause, "s3cr3t"), "bad url %zu: cause %s",
+		      i, r.cause ? r.cause : "");
+		fetch_result_release(&r);
+		free(cause);
+	}
+}
+
+/* A header line that could smuggle another header, or is no header at all, stops the request before
+ * it is sent; the cause names the header but never its value. */
+static void test_post_refused(void)
+{
+	struct fetch_limits lim;
+	post_limits(&lim);
+	const char *cases[][2] = {
+		{ "Idempotency-Key: abc\r\nX-Injected: 1", "header 'Idempotency-Key' holds a line break" },
+		{ "Idempotency-Key: abc\nX-Injected: 1", "header 'Idempotency-Key' holds a line break" },
+		{ "Idempotency-Key: abc\r", "header 'Idempotency-Key' holds a line break" },
+		{ "X-Token: se\x01cret", "header 'X-Token' holds a control character" },
+		{ "X-Injected\r\n: 1", "header 2 is not a 'Name: value' line" },
+		{ "no colon here", "header 2 is not a 'Name: value' line" },
+		{ ": value", "header 2 is not a 'Name: value' line" },
+		{ "Bad Name: value", "header 2 is not a 'Name: value' line" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *hdrs[] = { "X-Fine: yes", cases[i][0] };
+		struct fetch_result r;
+		char *cause = NULL;
+		CHECK(post_to("/hook/ok?refused=1", "{}", hdrs, 2, &lim, &r, &cause) == -1, "header case %zu refused", i);
+		CHECK_STR(cause, cases[i][1]);
+		CHECK(r.outcome == FETCH_ERROR && r.status == 0 && str_eq(r.cause, cause), "header case %zu result", i);
+		CHECK(!strstr(cause ? cause : "", "abc") && !strstr(cause ? cause : "", "cret"), "no value in the cause");
+		fetch_result_release(&r);
+		free(cause);
+	}
+	char *u = url_a("/hook/ok?refused=1");
+	struct fetch_post_request rq = { .url = u, .content_type = "application/json\r\nX-Injected: 1", .limits = &lim };
+	struct fetch_result r;
+	char *cause = NULL;
+	CHECK(fetch_post(&rq, &r, &cause) == -1, "content type refused");
+	CHECK_STR(cause, "content type holds a control character");
+	fetch_result_release(&r);
+	free(cause);
+	/* a NULL cause pointer is fine */
+	CHECK(fetch_post(&rq, &r, NULL) == -1 && r.cause, "refused without a cause pointer");
+	fetch_result_release(&r);
+	free(u);
+	int n = -1;
+	json_decref(hook_last("/hook/ok?refused=1", &n));
+	CHECK(n == 0, "no refused request reached the receiver: %d", n);
+}
+
+/* Reply bodies are kept up to FETCH_ERROR_BODY (or a smaller max_body) and cut there; a 2xx stays
+ * a success, since the receiver took the POST. */
+static void test_post_cap(void)
+{
+	struct fetch_limits lim;
+	post_limits(&lim);
+	struct fetch_result r;
+	CHECK(post_to("/hook/huge", "{}", NULL, 0, &lim, &r, NULL) == 0, "post huge");
+	printf("post: endless reply cut at %zu bytes in %lld ms\n", r.body.len, (long long)r.elapsed_ms);
+	CHECK(r.outcome == FETCH_OK && r.status == 200 && r.cause == NULL, "endless 2xx reply: %s %s",
+	      fetch_outcome_name(r.outcome), r.cause ? r.cause : "");
+	CHECK(r.body.len == FETCH_ERROR_BODY, "kept exactly FETCH_ERROR_BODY: %zu", r.body.len);
+	CHECK(r.elapsed_ms < 1500 * slack, "cut at once: %lld ms", (long long)r.elapsed_ms);
+	fetch_result_release(&r);
+
+	lim.max_body = 1000;
+	CHECK(post_to("/hook/huge", "{}", NULL, 0, &lim, &r, NULL) == 0, "post huge, small cap");
+	CHECK(r.outcome == FETCH_OK && r.body.len == 1000, "a smaller max_body rules: %zu", r.body.len);
+	fetch_result_release(&r);
+	lim.max_body = 10;
+	CHECK(post_to("/hook/500", "{}", NULL, 0, &lim, &r, NULL) == 0, "post 500, small cap");
+	CHECK(r.outcome == FETCH_HTTP_ERROR && r.status == 500 && r.body.len == 10, "error reply cut: %s %zu",
+	      fetch_outcome_name(r.outcome), r.body.len);
+	CHECK_STR(r.cause, "http status 500");
+	fetch_result_release(&r);
+
+	/* NULL limits: the defaults, and still the error-body cap */
+	char *u = url_a("/hook/huge");
+	struct fetch_post_request rq = { .url = u, .body = "{}", .body_len = 2 };
+	CHECK(fetch_post(&rq, &r, NULL) == 0 && r.outcome == FETCH_OK && r.body.len == FETCH_ERROR_BODY,
+	      "default limits: %s %zu", fetch_outcome_name(r.outcome), r.body.len);
+	fetch_result_release(&r);
+	free(u);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -706,6 +1035,11 @@ int main(void)
 	test_conditional();
 	test_cap();
 	test_concurrency();
+	test_post_delivery();
+	test_post_statuses();
+	test_post_failures();
+	test_post_refused();
+	test_post_cap();
 	printf("network tests: %lld ms\n", (long long)(mono_ms() - t0));
 	server_stop();
 	fetch_cleanup();
