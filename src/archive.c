@@ -533,6 +533,8 @@ static json_t *base_payload(const struct db_incident *inc, int late)
 
 static int emit(struct ingest *g, const char *type, const struct db_incident *inc, int64_t rev_id, json_t *payload)
 {
+	if (g->in->backfill)
+		json_object_set_new(payload, "backfill", json_true());
 	char *text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(payload);
 	if (!text)
@@ -670,7 +672,15 @@ static int new_incident_event(struct ingest *g, const struct db_incident *inc, i
 	if (m->n_updates)
 		json_object_set_new(p, "latest_update", update_json(&m->updates[m->n_updates - 1], m->n_updates - 1));
 	json_object_set_new(p, "postmortem", json_boolean(m->postmortem != NULL));
-	return emit(g, "incident.new", inc, rev, p);
+	int rc = emit(g, "incident.new", inc, rev, p);
+	if (rc < 0 || !m->postmortem)
+		return rc;
+	/* an incident first seen with its postmortem: alerts on postmortems must hear of it too */
+	p = base_payload(inc, late);
+	json_object_set_new(p, "body", jstr(m->postmortem->body));
+	json_object_set_new(p, "published_at", jtime(&m->postmortem->published));
+	json_object_set_new(p, "new_incident", json_true());
+	return emit(g, "postmortem.published", inc, rev, p);
 }
 
 /* ---- one incident ---- */

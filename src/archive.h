@@ -24,6 +24,7 @@ struct archive_input {
 	const char *etag;
 	const char *last_modified;
 	const char *content_type;
+	int backfill;              /* a walk through the vendor's history: every event says "backfill" */
 };
 
 struct archive_result {

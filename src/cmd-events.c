@@ -173,6 +173,59 @@ static int print_event(const struct db_event *ev, void *arg)
 	return 0;
 }
 
+/* One delivery not yet confirmed: the event, then where it stands for its sink. */
+static int print_undelivered(const struct db_delivery *d, const struct db_event *ev, void *arg)
+{
+	struct out *o = arg;
+	char created[40], last[40] = "", next[40] = "";
+	rec_format_time(ev->created_at, created, sizeof created);
+	if (d->has_last_try)
+		rec_format_time(d->last_try_at, last, sizeof last);
+	if (d->has_next)
+		rec_format_time(d->next_at, next, sizeof next);
+	const char *state = d->state == DB_DELIVERY_HELD ? "held" : "pending";
+	if (o->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "id", json_integer(ev->id));
+		json_object_set_new(j, "type", json_string(ev->type));
+		json_object_set_new(j, "vendor", json_string(ev->vendor));
+		json_object_set_new(j, "incident", ev->incident_key ? json_string(ev->incident_key) : json_null());
+		json_object_set_new(j, "created_at", json_string(created));
+		json_object_set_new(j, "sink", json_string(d->sink));
+		json_object_set_new(j, "state", json_string(state));
+		json_object_set_new(j, "attempts", json_integer(d->attempts));
+		json_object_set_new(j, "last_try_at", *last ? json_string(last) : json_null());
+		json_object_set_new(j, "next_try_at", *next ? json_string(next) : json_null());
+		json_object_set_new(j, "last_error", d->last_error ? json_string(d->last_error) : json_null());
+		json_object_set_new(j, "idempotency_key", json_string(d->key));
+		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		if (s)
+			puts(s);
+		free(s);
+		return 0;
+	}
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "%lld  %s  %-20s  %s  %s  -> %s: %s", (long long)ev->id, created, ev->type, ev->vendor,
+		 ev->incident_key ? ev->incident_key : "-", d->sink, state);
+	if (d->state == DB_DELIVERY_HELD)
+		buf_adds(&b, " (history from before the sink; notify --replay sends it)");
+	else if (d->attempts)
+		buf_addf(&b, ", %d attempt%s, next %s: %s", d->attempts, d->attempts == 1 ? "" : "s",
+			 *next ? next : "now", d->last_error ? d->last_error : "interrupted");
+	else if (*next)
+		buf_addf(&b, ", waiting for the sink until %s", next);
+	else
+		buf_adds(&b, ", not tried yet");
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '\n' || b.data[i] == '\t')
+			b.data[i] = ' ';
+	buf_addc(&b, '\n');
+	term_puts(b.data);
+	buf_release(&b);
+	return 0;
+}
+
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -182,15 +235,20 @@ int cmd_events(int argc, char **argv)
 		{ "vendor", required_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "now", required_argument, NULL, 'n' },
+		{ "undelivered", no_argument, NULL, 'u' },
+		{ "held", no_argument, NULL, 'H' },
+		{ "sink", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct db_event_filter f = { 0 };
+	int undelivered = 0, held = 0;
+	const char *sink = NULL;
 	struct out o = { 0 };
 	const char *since = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int c;
-	while ((c = getopt_long(argc, argv, "s:t:v:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:v:juh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			since = optarg;
@@ -219,6 +277,15 @@ int cmd_events(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		}
+		case 'u':
+			undelivered = 1;
+			break;
+		case 'H':
+			held = 1;
+			break;
+		case 'S':
+			sink = optarg;
+			break;
 		case 'h':
 			return cmd_usage("events", 1);
 		default:
@@ -227,6 +294,14 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage("events", 0);
+	if ((held || sink) && !undelivered) {
+		cmd_error("--held and --sink go with --undelivered");
+		return EXIT_USAGE;
+	}
+	if (undelivered && (since || f.after_id || f.type || f.vendor)) {
+		cmd_error("--undelivered lists every undelivered event; filter with --sink");
+		return EXIT_USAGE;
+	}
 	if (since) {
 		/* a time, or how long ago ("36h", "7 days") */
 		char *cause = NULL;
@@ -248,7 +323,24 @@ int cmd_events(int argc, char **argv)
 		return rc;
 	term_init();
 	char *cause = NULL;
-	int r = db_events_each(db, &f, print_event, &o, &cause);
+	int r;
+	if (undelivered) {
+		int64_t sink_id = 0;
+		if (sink) {
+			struct db_sink row;
+			r = db_sink_load(db, sink, &row, &cause);
+			sink_id = row.id;
+			db_sink_clear(&row);
+			if (r == 0) {
+				cmd_error("no sink named '%s' (see 'starchive alert list')", sink);
+				db_close(db);
+				return EXIT_FATAL;
+			}
+		}
+		r = sink_id || !sink ? db_undelivered_each(db, sink_id, held, print_undelivered, &o, &cause) : -1;
+	} else {
+		r = db_events_each(db, &f, print_event, &o, &cause);
+	}
 	if (r < 0) {
 		cmd_error("%s", cause);
 		rc = r == DB_LOCKED ? EXIT_LOCKED : EXIT_FATAL;

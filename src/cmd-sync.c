@@ -11,6 +11,7 @@
 #include "db.h"
 #include "fetch.h"
 #include "lock.h"
+#include "notify.h"
 #include "normalize.h"
 #include "sync.h"
 #include "term.h"
@@ -36,6 +37,17 @@ static int positive(const char *opt, const char *arg, long max, long *out)
 	return 0;
 }
 
+/* Deliver the outbox after a run; a sink's failure makes a clean run partial. */
+static int deliver(struct db *db, const struct sync_opts *so, int verbose, int rc)
+{
+	struct notify_opts no;
+	notify_opts_init(&no, so->now);
+	no.contact = so->fetch.contact;
+	no.seed = so->seed;
+	int nr = cmd_notify_run(db, &no, verbose);
+	return rc == EXIT_OK ? nr : rc;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -54,12 +66,13 @@ int cmd_sync(int argc, char **argv)
 		{ "backfill", required_argument, NULL, 'B' },
 		{ "pages", required_argument, NULL, 'P' },
 		{ "limit", required_argument, NULL, 'L' },
+		{ "no-notify", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts so;
 	sync_opts_init(&so, (int64_t)time(NULL));
-	int wait = 0, verbose = 0, json = 0, has_now = 0;
+	int wait = 0, verbose = 0, json = 0, has_now = 0, notify = 1;
 	const char *backfill = NULL;
 	size_t bf_pages = SYNC_BACKFILL_PAGES, bf_limit = SYNC_BACKFILL_LIMIT;
 	int64_t *sched = NULL;
@@ -133,6 +146,9 @@ int cmd_sync(int argc, char **argv)
 				return EXIT_USAGE;
 			bf_limit = (size_t)v;
 			break;
+		case 'N':
+			notify = 0;
+			break;
 		case 'h':
 			return cmd_usage("sync", 1);
 		default:
@@ -192,6 +208,8 @@ int cmd_sync(int argc, char **argv)
 				free(d);
 			}
 			rc = br.failed ? EXIT_PARTIAL : EXIT_OK;
+			if (notify)
+				rc = deliver(db, &so, verbose, rc);
 		}
 		sync_backfill_report_clear(&br);
 		free(cause);
@@ -225,6 +243,8 @@ int cmd_sync(int argc, char **argv)
 				    sv->outcome, sv->fetched, sv->not_modified, sv->revisited, sv->events,
 				    sv->recovered ? " recovered" : "");
 	}
+	if (notify && r >= 0)
+		rc = deliver(db, &so, verbose, rc);
 	if (json && r >= 0) {
 		char *j = sync_report_json(&rep, so.now, so.now);
 		fputs(j, stdout);

@@ -52,9 +52,21 @@ int cmd_show(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 
 /* ---- polling ---- */
 int cmd_vendor(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+
+/* ---- alerts ---- */
+struct notify_opts;
+struct notify_report;
+int cmd_alert(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+/* Print one stderr line per failing sink (and, verbose, one line per sink); returns how many failed. */
+int cmd_notify_report(const struct notify_report *r, int verbose);
+/* Deliver the outbox (sync and notify, under the run lock): EXIT_OK, EXIT_PARTIAL when a sink
+ * failed, or the archive's error code; prints its lines. */
+int cmd_notify_run(struct db *db, struct notify_opts *o, int verbose);
 
 #endif

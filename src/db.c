@@ -276,6 +276,42 @@ static const char schema_2[] =
 	"  failures, last_ok_at, last_try_at, next_at, last_error\n"
 	"FROM vendors;\n";
 
+static const char schema_3[] =
+	"CREATE TABLE archive_info (\n"
+	"  key TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	");\n"
+	"INSERT INTO archive_info (key, value) VALUES ('archive_id', lower(hex(randomblob(16))));\n"
+	"CREATE TABLE sinks (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  kind TEXT NOT NULL CHECK (kind IN ('program', 'webhook', 'file', 'email')),\n"
+	"  target TEXT NOT NULL,\n"
+	"  config TEXT NOT NULL CHECK (json_valid(config)),\n"
+	"  types TEXT NOT NULL,\n"
+	"  vendors TEXT,\n"
+	"  min_impact TEXT,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  cursor INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE TABLE deliveries (\n"
+	"  event_id INTEGER NOT NULL REFERENCES events(id),\n"
+	"  sink_id INTEGER NOT NULL REFERENCES sinks(id) ON DELETE CASCADE,\n"
+	"  key TEXT NOT NULL,\n"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'held')),\n"
+	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_at TEXT,\n"
+	"  last_try_at TEXT,\n"
+	"  last_error TEXT,\n"
+	"  delivered_at TEXT,\n"
+	"  PRIMARY KEY (event_id, sink_id)\n"
+	");\n"
+	"CREATE INDEX deliveries_by_sink ON deliveries(sink_id, state, event_id);\n"
+	"CREATE VIEW delivery_log AS\n"
+	"SELECT d.event_id, s.name AS sink, e.type, e.vendor, e.incident_key, d.state, d.attempts,\n"
+	"  d.last_try_at, d.next_at, d.delivered_at, d.last_error, d.key\n"
+	"FROM deliveries d JOIN sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id;\n";
+
 struct migration {
 	int version;
 	const char *name;
@@ -286,6 +322,7 @@ struct migration {
 static const struct migration migrations[] = {
 	{ 1, "the archive: vendors, sources, documents, incidents, revisions, events, search", schema_1 },
 	{ 2, "sync: polled vendors and their health, sources' HTTP state, runs, revisits", schema_2 },
+	{ 3, "alerts: the archive's id, sinks and deliveries", schema_3 },
 };
 
 /* ---- statements ---- */
@@ -1405,13 +1442,32 @@ int db_event_add(struct db *db, const struct db_event *ev, int64_t *id, char **c
 	return 0;
 }
 
+#define EVENT_COLS "e.id, e.type, e.vendor, e.incident_key, e.incident_id, e.created_at, e.observed_at," \
+		   " e.document_id, e.revision_id, i.title, e.payload"
+#define EVENT_FROM " FROM events e LEFT JOIN incidents i ON i.id = e.incident_id"
+
+/* An event from EVENT_COLS starting at column c; its strings live until the next step. */
+static void event_row(sqlite3_stmt *st, int c, struct db_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->id = sqlite3_column_int64(st, c);
+	ev->type = col_cstr(st, c + 1);
+	ev->vendor = col_cstr(st, c + 2);
+	ev->incident_key = col_cstr(st, c + 3);
+	ev->incident_id = sqlite3_column_int64(st, c + 4);
+	col_time(st, c + 5, &ev->created_at);
+	col_time(st, c + 6, &ev->observed_at);
+	ev->document_id = sqlite3_column_int64(st, c + 7);
+	ev->revision_id = sqlite3_column_int64(st, c + 8);
+	ev->title = col_cstr(st, c + 9);
+	ev->payload = col_cstr(st, c + 10);
+}
+
 int db_events_each(struct db *db, const struct db_event_filter *f,
 		   int (*fn)(const struct db_event *ev, void *arg), void *arg, char **cause)
 {
 	struct buf sql = BUF_INIT;
-	buf_adds(&sql, "SELECT e.id, e.type, e.vendor, e.incident_key, e.incident_id, e.created_at, e.observed_at,"
-		       " e.document_id, e.revision_id, i.title, e.payload FROM events e"
-		       " LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id > ?1");
+	buf_adds(&sql, "SELECT " EVENT_COLS EVENT_FROM " WHERE e.id > ?1");
 	if (f->has_since)
 		buf_adds(&sql, " AND e.created_at >= ?2");
 	if (f->type && str_ends(f->type, "."))
@@ -1422,6 +1478,8 @@ int db_events_each(struct db *db, const struct db_event_filter *f,
 		buf_adds(&sql, " AND e.vendor = ?4 COLLATE NOCASE");
 	if (f->incident_id)
 		buf_adds(&sql, " AND e.incident_id = ?5");
+	if (f->id)
+		buf_adds(&sql, " AND e.id = ?6");
 	buf_adds(&sql, " ORDER BY e.id");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) != SQLITE_OK) {
@@ -1435,20 +1493,11 @@ int db_events_each(struct db *db, const struct db_event_filter *f,
 	bind_text(st, 3, f->type);
 	bind_text(st, 4, f->vendor);
 	sqlite3_bind_int64(st, 5, f->incident_id);
+	sqlite3_bind_int64(st, 6, f->id);
 	int r, rc = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_event ev = { 0 };
-		ev.id = sqlite3_column_int64(st, 0);
-		ev.type = col_cstr(st, 1);
-		ev.vendor = col_cstr(st, 2);
-		ev.incident_key = col_cstr(st, 3);
-		ev.incident_id = sqlite3_column_int64(st, 4);
-		col_time(st, 5, &ev.created_at);
-		col_time(st, 6, &ev.observed_at);
-		ev.document_id = sqlite3_column_int64(st, 7);
-		ev.revision_id = sqlite3_column_int64(st, 8);
-		ev.title = col_cstr(st, 9);
-		ev.payload = col_cstr(st, 10);
+		struct db_event ev;
+		event_row(st, 0, &ev);
 		if ((rc = fn(&ev, arg)) != 0)
 			break;
 	}
@@ -2071,6 +2120,357 @@ int db_incidents_without_timeline(struct db *db, int64_t vendor_id, size_t limit
 	}
 	if (r != SQLITE_DONE)
 		rc = fail(db, cause, "cannot list incidents without a timeline");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- alerts: sinks and deliveries ---- */
+
+int db_archive_id(struct db *db, char **out, char **cause)
+{
+	int rc = 0;
+	*out = NULL;
+	sqlite3_stmt *st = prep1(db, "SELECT value FROM archive_info WHERE key = 'archive_id'", cause, &rc);
+	if (!st)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = col_str(st, 0);
+	sqlite3_finalize(st);
+	if (!*out)
+		return set_cause(cause, "the archive has no id (archive_info is empty)");
+	return 0;
+}
+
+void db_sink_clear(struct db_sink *s)
+{
+	free(s->name);
+	free(s->kind);
+	free(s->target);
+	free(s->config);
+	free(s->types);
+	free(s->vendors);
+	free(s->min_impact);
+	memset(s, 0, sizeof *s);
+}
+
+void db_sinks_free(struct db_sink *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		db_sink_clear(&s[i]);
+	free(s);
+}
+
+int db_sink_add(struct db *db, struct db_sink *s, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT INTO sinks (name, kind, target, config, types, vendors, min_impact,"
+				     " created_at, cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, s->name);
+	bind_text(st, 2, s->kind);
+	bind_text(st, 3, s->target);
+	bind_text(st, 4, s->config ? s->config : "{}");
+	bind_text(st, 5, s->types);
+	bind_text(st, 6, s->vendors);
+	bind_text(st, 7, s->min_impact);
+	bind_time(st, 8, 1, s->created_at);
+	sqlite3_bind_int64(st, 9, s->cursor);
+	int r = sqlite3_step(st);
+	if ((r & 0xff) == SQLITE_CONSTRAINT) {
+		sqlite3_finalize(st);
+		return set_cause(cause, "a sink named '%s' already exists", s->name);
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(db, cause, "cannot add the sink");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	s->id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+#define SINK_COLS "id, name, kind, target, config, types, vendors, min_impact, created_at, cursor"
+
+static void sink_row(sqlite3_stmt *st, struct db_sink *s)
+{
+	memset(s, 0, sizeof *s);
+	s->id = sqlite3_column_int64(st, 0);
+	s->name = col_str(st, 1);
+	s->kind = col_str(st, 2);
+	s->target = col_str(st, 3);
+	s->config = col_str(st, 4);
+	s->types = col_str(st, 5);
+	s->vendors = col_str(st, 6);
+	s->min_impact = col_str(st, 7);
+	col_time(st, 8, &s->created_at);
+	s->cursor = sqlite3_column_int64(st, 9);
+}
+
+int db_sinks_load(struct db *db, struct db_sink **out, size_t *n, char **cause)
+{
+	int rc = 0;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT " SINK_COLS " FROM sinks ORDER BY name", cause, &rc);
+	if (!st)
+		return rc;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		sink_row(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(db, cause, "cannot read sinks");
+		db_sinks_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_sink_load(struct db *db, const char *name, struct db_sink *out, char **cause)
+{
+	int rc = 0;
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = prep1(db, "SELECT " SINK_COLS " FROM sinks WHERE name = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, name);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		sink_row(st, out);
+		rc = 1;
+	} else if (r != SQLITE_DONE) {
+		rc = fail(db, cause, "cannot read the sink");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_sink_remove(struct db *db, const char *name, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "DELETE FROM sinks WHERE name = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	bind_text(st, 1, name);
+	if ((rc = step1(db, st, cause, "cannot remove the sink")) < 0)
+		return rc;
+	return sqlite3_changes(db->h) > 0;
+}
+
+int db_sink_set_cursor(struct db *db, int64_t sink_id, int64_t cursor, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE sinks SET cursor = max(cursor, ?2) WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	sqlite3_bind_int64(st, 2, cursor);
+	return step1(db, st, cause, "cannot update the sink");
+}
+
+static const char *const delivery_states[] = { "pending", "delivered", "held" };
+
+static enum db_delivery_state delivery_state(const char *s)
+{
+	for (size_t i = 0; i < sizeof delivery_states / sizeof *delivery_states; i++)
+		if (str_eq(s, delivery_states[i]))
+			return (enum db_delivery_state)i;
+	return DB_DELIVERY_PENDING;
+}
+
+int db_delivery_add(struct db *db, int64_t event_id, int64_t sink_id, const char *key,
+		    enum db_delivery_state state, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "INSERT OR IGNORE INTO deliveries (event_id, sink_id, key, state)"
+				     " VALUES (?1, ?2, ?3, ?4)", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, sink_id);
+	bind_text(st, 3, key);
+	bind_text(st, 4, delivery_states[state]);
+	return step1(db, st, cause, "cannot record a delivery");
+}
+
+void db_deliveries_free(struct db_delivery *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(d[i].sink);
+		free(d[i].key);
+		free(d[i].last_error);
+	}
+	free(d);
+}
+
+#define DELIVERY_COLS "d.event_id, d.sink_id, s.name, d.key, d.state, d.attempts, d.next_at, d.last_try_at," \
+		      " d.last_error, d.delivered_at"
+
+static void delivery_row(sqlite3_stmt *st, struct db_delivery *d)
+{
+	memset(d, 0, sizeof *d);
+	d->event_id = sqlite3_column_int64(st, 0);
+	d->sink_id = sqlite3_column_int64(st, 1);
+	d->sink = col_str(st, 2);
+	d->key = col_str(st, 3);
+	d->state = delivery_state(col_cstr(st, 4));
+	d->attempts = sqlite3_column_int(st, 5);
+	d->has_next = col_time(st, 6, &d->next_at);
+	d->has_last_try = col_time(st, 7, &d->last_try_at);
+	d->last_error = col_str(st, 8);
+	d->has_delivered = col_time(st, 9, &d->delivered_at);
+}
+
+int db_deliveries_due(struct db *db, int64_t sink_id, int64_t now, size_t limit, struct db_delivery **out,
+		      size_t *n, char **cause)
+{
+	int rc = 0;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT " DELIVERY_COLS " FROM deliveries d JOIN sinks s ON s.id = d.sink_id"
+				     " WHERE d.sink_id = ?1 AND d.state = 'pending' AND (d.next_at IS NULL OR"
+				     " d.next_at <= ?2) ORDER BY d.event_id LIMIT ?3", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	bind_time(st, 2, 1, now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		delivery_row(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(db, cause, "cannot read deliveries");
+		db_deliveries_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One UPDATE of a delivery row: ?1 event, ?2 sink, ?3 a time, ?4 a text. */
+static int delivery_update(struct db *db, const char *sql, int64_t event_id, int64_t sink_id, int64_t at,
+			   const char *text, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, sql, cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, event_id);
+	sqlite3_bind_int64(st, 2, sink_id);
+	bind_time(st, 3, 1, at);
+	bind_text(st, 4, text);
+	return step1(db, st, cause, "cannot record a delivery");
+}
+
+int db_delivery_tried(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause)
+{
+	return delivery_update(db, "UPDATE deliveries SET attempts = attempts + 1, last_try_at = ?3"
+				   " WHERE event_id = ?1 AND sink_id = ?2", event_id, sink_id, now, NULL, cause);
+}
+
+int db_delivery_done(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause)
+{
+	return delivery_update(db, "UPDATE deliveries SET state = 'delivered', delivered_at = ?3, next_at = NULL,"
+				   " last_error = NULL WHERE event_id = ?1 AND sink_id = ?2",
+			       event_id, sink_id, now, NULL, cause);
+}
+
+int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, const char *error,
+		       char **cause)
+{
+	return delivery_update(db, "UPDATE deliveries SET next_at = ?3, last_error = ?4"
+				   " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'",
+			       event_id, sink_id, next_at, error, cause);
+}
+
+int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE deliveries SET next_at = ?2 WHERE sink_id = ?1 AND state = 'pending'"
+				     " AND (next_at IS NULL OR next_at < ?2)", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	bind_time(st, 2, 1, next_at);
+	return step1(db, st, cause, "cannot postpone deliveries");
+}
+
+int db_deliveries_release(struct db *db, int64_t sink_id, int has_since, int64_t since, size_t *n, char **cause)
+{
+	int rc = 0;
+	*n = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE deliveries SET state = 'pending', next_at = NULL WHERE state = 'held'"
+				     " AND (?1 = 0 OR sink_id = ?1) AND (?2 IS NULL OR event_id IN"
+				     " (SELECT id FROM events WHERE created_at >= ?2))", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	bind_time(st, 2, has_since, since);
+	if ((rc = step1(db, st, cause, "cannot release held deliveries")) < 0)
+		return rc;
+	*n = (size_t)sqlite3_changes(db->h);
+	return 0;
+}
+
+int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
+			int (*fn)(const struct db_delivery *d, const struct db_event *ev, void *arg), void *arg,
+			char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT " DELIVERY_COLS ", " EVENT_COLS " FROM deliveries d"
+				     " JOIN sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id"
+				     " LEFT JOIN incidents i ON i.id = e.incident_id"
+				     " WHERE (d.state = 'pending' OR (?2 AND d.state = 'held')) AND (?1 = 0 OR d.sink_id = ?1)"
+				     " ORDER BY d.event_id, s.name", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	sqlite3_bind_int(st, 2, with_held != 0);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_delivery d;
+		struct db_event ev;
+		delivery_row(st, &d);
+		event_row(st, 10, &ev);
+		rc = fn(&d, &ev, arg);
+		free(d.sink);
+		free(d.key);
+		free(d.last_error);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = fail(db, cause, "cannot read deliveries");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_sink_counts(struct db *db, int64_t sink_id, struct db_sink_counts *c, char **cause)
+{
+	int rc = 0;
+	memset(c, 0, sizeof *c);
+	sqlite3_stmt *st = prep1(db, "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state ="
+				     " 'held'), count(*) FILTER (WHERE state = 'delivered'), min(next_at) FILTER (WHERE"
+				     " state = 'pending') FROM deliveries WHERE sink_id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->pending = (size_t)sqlite3_column_int64(st, 0);
+		c->held = (size_t)sqlite3_column_int64(st, 1);
+		c->delivered = (size_t)sqlite3_column_int64(st, 2);
+		c->has_next = col_time(st, 3, &c->next_at);
+	} else {
+		rc = fail(db, cause, "cannot count deliveries");
+	}
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -177,6 +177,7 @@ struct db_event_filter {
 	const char *type;          /* exact, or a prefix ending in '.' ("incident.") */
 	const char *vendor;
 	int64_t incident_id;       /* 0: all */
+	int64_t id;                /* 0: all, else only this event */
 };
 /* Call fn for each event in id order; a non-zero return from fn stops and is returned. */
 int db_events_each(struct db *db, const struct db_event_filter *f,
@@ -319,5 +320,88 @@ struct db_page_ref {
 int db_incidents_without_timeline(struct db *db, int64_t vendor_id, size_t limit, struct db_page_ref **out,
 				  size_t *n, char **cause);
 void db_page_refs_free(struct db_page_ref *r, size_t n);
+
+/* ---- alerts: sinks and deliveries ---- */
+
+/* The archive's own random id (made by schema 3), for idempotency keys and feed ids. Caller frees. */
+int db_archive_id(struct db *db, char **out, char **cause);
+
+/* A place events are sent to. Lists are comma-separated; config is a JSON object (alert.c's). */
+struct db_sink {
+	int64_t id;
+	char *name;
+	char *kind;                /* program, webhook, file, email */
+	char *target;              /* the program, URL, file or addresses */
+	char *config;              /* JSON object: arguments, format, headers, timeout... */
+	char *types;               /* event types and prefixes ("incident.") */
+	char *vendors;             /* NULL: all */
+	char *min_impact;          /* NULL: any */
+	int64_t created_at;
+	int64_t cursor;            /* events up to this id have been matched against the sink */
+};
+void db_sink_clear(struct db_sink *s);
+void db_sinks_free(struct db_sink *s, size_t n);
+/* Add a sink (id and cursor are set by the db). 0, or -1 with "a sink named 'x' already exists". */
+int db_sink_add(struct db *db, struct db_sink *s, char **cause);
+/* Every sink in name order. */
+int db_sinks_load(struct db *db, struct db_sink **out, size_t *n, char **cause);
+/* One sink by name: 1 found, 0 unknown, -1 error. */
+int db_sink_load(struct db *db, const char *name, struct db_sink *out, char **cause);
+/* Remove a sink and its deliveries: 1 removed, 0 unknown, -1 error. */
+int db_sink_remove(struct db *db, const char *name, char **cause);
+int db_sink_set_cursor(struct db *db, int64_t sink_id, int64_t cursor, char **cause);
+
+enum db_delivery_state {
+	DB_DELIVERY_PENDING,       /* to be sent when next_at has passed */
+	DB_DELIVERY_DELIVERED,     /* confirmed: never sent to this sink again */
+	DB_DELIVERY_HELD,          /* older than the sink: recorded, sent only on replay */
+};
+/* Record that ev goes to a sink (a no-op when it already has a row). */
+int db_delivery_add(struct db *db, int64_t event_id, int64_t sink_id, const char *key,
+		    enum db_delivery_state state, char **cause);
+
+struct db_delivery {
+	int64_t event_id;
+	int64_t sink_id;
+	char *sink;                /* the sink's name */
+	char *key;                 /* idempotency key */
+	enum db_delivery_state state;
+	int attempts;
+	int has_next;
+	int64_t next_at;
+	int has_last_try;
+	int64_t last_try_at;
+	char *last_error;
+	int has_delivered;
+	int64_t delivered_at;
+};
+void db_deliveries_free(struct db_delivery *d, size_t n);
+/* A sink's pending deliveries due at now (next_at unset or passed), oldest event first, at most limit. */
+int db_deliveries_due(struct db *db, int64_t sink_id, int64_t now, size_t limit, struct db_delivery **out,
+		      size_t *n, char **cause);
+/* Count an attempt before it is made (a kill during it still shows). */
+int db_delivery_tried(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause);
+/* The sink confirmed the event. */
+int db_delivery_done(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause);
+/* The attempt failed: retry not before next_at. */
+int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, const char *error,
+		       char **cause);
+/* Hold back every pending delivery of the sink until at least next_at (the sink itself is failing). */
+int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char **cause);
+/* Make held deliveries pending (sink_id 0: every sink; events created at or after since when
+ * has_since); *n gets how many. */
+int db_deliveries_release(struct db *db, int64_t sink_id, int has_since, int64_t since, size_t *n, char **cause);
+/* How many of a sink's deliveries are pending, held and delivered, and the soonest pending retry. */
+struct db_sink_counts {
+	size_t pending, held, delivered;
+	int has_next;
+	int64_t next_at;
+};
+int db_sink_counts(struct db *db, int64_t sink_id, struct db_sink_counts *c, char **cause);
+/* Call fn for each delivery not yet confirmed (held ones too when with_held), by event then sink,
+ * with its event. */
+int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
+			int (*fn)(const struct db_delivery *d, const struct db_event *ev, void *arg), void *arg,
+			char **cause);
 
 #endif

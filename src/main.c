@@ -34,14 +34,16 @@ const struct command commands[] = {
 	  "      --at TIME      the capture time of every FILE (default: a date in the file name,\n"
 	  "                     else --now)\n"
 	  "  -q, --quiet        print nothing but errors\n" },
-	{ "events", cmd_events, "[--since TIME] [--after ID] [--type TYPE] [--vendor NAME] [--json]",
+	{ "events", cmd_events, "[--since TIME] [--after ID] [--type TYPE] [--vendor NAME] [--json] | --undelivered",
 	  "list the change events, oldest first",
 	  "  -s, --since TIME   events created at or after TIME (a date, or an age such as 36h)\n"
 	  "      --after ID     events after this event id\n"
 	  "  -t, --type TYPE    one type (incident.new), or a family ending in a dot (postmortem.)\n"
 	  "  -v, --vendor NAME  one vendor's events\n"
 	  "  -j, --json         one JSON object a line, with the full payload\n"
-	  "      --now TIME     the clock an age in --since counts back from (default: now)\n" },
+	  "      --now TIME     the clock an age in --since counts back from (default: now)\n"
+	  "  -u, --undelivered  instead: events not yet confirmed by an alert sink, with their attempts,\n"
+	  "                     next try and last error (--held: also history held back; --sink NAME)\n" },
 	{ "show", cmd_show, "[--json] VENDOR INCIDENT",
 	  "show an incident as a person reads it: times, components, timeline, postmortem",
 	  "  -j, --json         the archived record as JSON instead\n"
@@ -63,6 +65,20 @@ const struct command commands[] = {
 	  "      --until TIME   incidents started before TIME\n"
 	  "      --kind K       incident or maintenance\n"
 	  "      --status S     one canonical status (resolved, postmortem...)\n" },
+	{ "feed", cmd_feed, "--out FILE [--type T]... [--vendor V]... [--since TIME] [--limit N] [--title TEXT] [--self URL]",
+	  "write the newest events (postmortems by default) as an Atom feed",
+	  "  -o, --out FILE     the feed file, replaced whole (written beside it, then renamed); - for stdout\n"
+	  "  -t, --type T       event types or families (incident.); repeat or comma list; 'all'\n"
+	  "                     (default postmortem.published,postmortem.changed)\n"
+	  "  -v, --vendor V     only these vendors (repeat or comma list)\n"
+	  "      --min-impact I only incidents of impact I or more: none, minor, major, critical\n"
+	  "  -s, --since TIME   events created at or after TIME (a date, or an age such as 7d)\n"
+	  "  -n, --limit N      the newest N events, newest first (default 100; 0 for all)\n"
+	  "      --title TEXT   the feed's title (default from the types and vendors)\n"
+	  "      --self URL     where the feed is served (its rel=\"self\" link)\n"
+	  "      --now TIME     the clock an age in --since counts back from (default: now)\n"
+	  "  (the feed's id depends on the archive, types, vendors and impact; each entry's id on the\n"
+	  "   archive and the event: both stay the same from run to run)\n" },
 	{ "vendor", cmd_vendor, "add NAME URL [--kind K] | add --catalog NAME... | list [--all] | show NAME |\n"
 	  "                        remove NAME... | catalog [TEXT] | export | import FILE",
 	  "manage the status pages sync polls",
@@ -96,7 +112,38 @@ const struct command commands[] = {
 	  "                       quarters in a row) and fetch the pages of incidents known only from them\n"
 	  "      --pages N        history pages at most (default 60)\n"
 	  "      --limit N        incident pages at most (default 500)\n"
-	  "  exit status: 0 all fine, 1 error, 2 usage, 3 some vendors failed, 75 locked\n" },
+	  "      --no-notify      do not deliver events to alert sinks at the end\n"
+	  "  exit status: 0 all fine, 1 error, 2 usage, 3 some vendors or sinks failed, 75 locked\n" },
+	{ "alert", cmd_alert, "add NAME SINK [FILTERS] | list [--json] | remove NAME | test|preview NAME [--event ID]",
+	  "configure where events are delivered (hooks, webhooks, files, email)",
+	  "  add NAME SINK [FILTERS]   one of:\n"
+	  "      --program PATH [--arg ARG]...  run PATH (no shell) with the event JSON on stdin\n"
+	  "      --webhook URL [--format json|slack|teams] [--header 'Name: value']...  POST to URL\n"
+	  "      --file PATH                    append one JSON line an event\n"
+	  "      --email ADDR[,ADDR] [--from ADDR] [--sendmail PATH]  mail through sendmail\n"
+	  "    filters and options:\n"
+	  "      --type T       event types or families (incident.); repeat or comma list; 'all'\n"
+	  "                     (default postmortem.published,postmortem.changed)\n"
+	  "      --vendor V     only these vendors (repeat or comma list)\n"
+	  "      --min-impact I only incidents of impact I or more: none, minor, major, critical\n"
+	  "      --timeout SECS one delivery's limit (default 30)\n"
+	  "      --replay       also send events recorded before the sink existed\n"
+	  "      --replay-since TIME  ... those recorded from TIME on\n"
+	  "  list [--json]    the sinks with their delivered, pending and held-back counts\n"
+	  "  remove NAME      delete the sink and its pending deliveries\n"
+	  "  test NAME        send a made-up test event now (--event ID: a real one; nothing is recorded)\n"
+	  "  preview NAME     print what test would send (--event ID, --now TIME for the mail's date)\n" },
+	{ "notify", cmd_notify, "[--sink NAME] [--replay [--since TIME]] [--verbose] [--wait]",
+	  "deliver pending events to the alert sinks (sync does this at its end)",
+	  "  -s, --sink NAME    only this sink\n"
+	  "      --replay       send events held back as history (recorded before a sink existed, or\n"
+	  "                     first seen in a backfill or a vendor's first page)\n"
+	  "      --since TIME   with --replay: only those recorded at or after TIME\n"
+	  "  -v, --verbose      one line per sink\n"
+	  "      --wait         wait for another run's lock instead of exiting 75\n"
+	  "      --contact URL  added to a webhook's User-Agent\n"
+	  "      --now TIME     the fixed clock (tests)\n"
+	  "  exit status: 0 all delivered, 1 error, 2 usage, 3 some sinks failed (they retry), 75 locked\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -545,6 +545,7 @@ static long bf_take(struct db *db, const struct sync_opts *o, const struct db_ve
 	in.etag = r->etag;
 	in.last_modified = r->last_modified;
 	in.content_type = r->content_type;
+	in.backfill = 1;
 	struct archive_result ar;
 	int rc = archive_ingest(db, &in, &ar, &why);
 	if (rc == DB_LOCKED) {

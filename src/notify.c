@@ -1,0 +1,271 @@
+/* notify.c: matching events to sinks and delivering them, at least once and in order. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert.h"
+#include "db.h"
+#include "notify.h"
+#include "politeness.h"
+#include "util.h"
+
+/* Events matched against a sink per transaction. */
+#define PLAN_BATCH 5000
+
+void notify_opts_init(struct notify_opts *o, int64_t now)
+{
+	memset(o, 0, sizeof *o);
+	o->now = now;
+	o->max_per_sink = NOTIFY_MAX_PER_SINK;
+	o->seed = (uint32_t)now;
+}
+
+void notify_report_clear(struct notify_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].name);
+		free(r->v[i].error);
+	}
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static uint32_t next_rand(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s;
+}
+
+/* ---- matching ---- */
+
+struct plan {
+	struct db *db;
+	const struct alert_sink *sink;
+	const char *archive_id;
+	struct notify_sink_report *rep;
+	int64_t last_id;
+	size_t seen;
+	char **cause;
+};
+
+static int plan_event(const struct db_event *ev, void *arg)
+{
+	struct plan *p = arg;
+	p->last_id = ev->id;
+	if (alert_filter_match(&p->sink->filter, ev)) {
+		int old = alert_event_is_old(ev, p->sink->hold_before);
+		char *key = alert_key(p->archive_id, ev->id, p->sink->id);
+		int rc = db_delivery_add(p->db, ev->id, p->sink->id, key, old ? DB_DELIVERY_HELD : DB_DELIVERY_PENDING,
+					 p->cause);
+		free(key);
+		if (rc < 0)
+			return rc;
+		p->rep->matched++;
+		if (old)
+			p->rep->held++;
+	}
+	return ++p->seen >= PLAN_BATCH ? 1 : 0;
+}
+
+/* Match every event after the sink's cursor, a batch a transaction. */
+static int plan_sink(struct db *db, const struct alert_sink *s, const char *archive_id,
+		     struct notify_sink_report *rep, char **cause)
+{
+	int64_t cursor = s->cursor;
+	for (;;) {
+		int rc;
+		if ((rc = db_begin(db, cause)) < 0)
+			return rc;
+		struct plan p = { db, s, archive_id, rep, cursor, 0, cause };
+		struct db_event_filter f = { 0 };
+		f.after_id = cursor;
+		rc = db_events_each(db, &f, plan_event, &p, cause);
+		if (rc < 0 || (p.last_id > cursor && (rc = db_sink_set_cursor(db, s->id, p.last_id, cause)) < 0) ||
+		    (rc = db_commit(db, cause)) < 0) {
+			db_rollback(db);
+			return rc;
+		}
+		if (p.seen < PLAN_BATCH)
+			return 0;
+		cursor = p.last_id;
+	}
+}
+
+/* ---- delivering ---- */
+
+/* An event copied out of the statement that read it. */
+struct owned_event {
+	struct db_event ev;
+	char *type, *vendor, *incident_key, *title, *payload;
+	int found;
+};
+
+static char *dup_opt(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int copy_event(const struct db_event *ev, void *arg)
+{
+	struct owned_event *o = arg;
+	o->ev = *ev;
+	o->ev.type = o->type = xstrdup(ev->type);
+	o->ev.vendor = o->vendor = xstrdup(ev->vendor);
+	o->ev.incident_key = o->incident_key = dup_opt(ev->incident_key);
+	o->ev.title = o->title = dup_opt(ev->title);
+	o->ev.payload = o->payload = dup_opt(ev->payload);
+	o->found = 1;
+	return 1;
+}
+
+static void owned_event_clear(struct owned_event *o)
+{
+	free(o->type);
+	free(o->vendor);
+	free(o->incident_key);
+	free(o->title);
+	free(o->payload);
+	memset(o, 0, sizeof *o);
+}
+
+/* One statement in its own transaction, so that it is on disk before the next step. */
+static int commit_one(struct db *db, int rc, char **cause)
+{
+	if (rc < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	if ((rc = db_commit(db, cause)) < 0)
+		db_rollback(db);
+	return rc;
+}
+
+static int deliver_one(struct db *db, const struct notify_opts *o, const struct alert_sink *s,
+		       const struct db_delivery *d, uint32_t *seed, struct notify_sink_report *rep, char **cause)
+{
+	struct owned_event oe;
+	memset(&oe, 0, sizeof oe);
+	struct db_event_filter f = { 0 };
+	f.id = d->event_id;
+	int rc = db_events_each(db, &f, copy_event, &oe, cause);
+	if (rc < 0)
+		return rc;
+	if (!oe.found)
+		return set_cause(cause, "event %lld of a delivery is missing", (long long)d->event_id);
+	/* the attempt is on disk before it is made: a kill during it still counts */
+	if ((rc = db_begin(db, cause)) < 0 ||
+	    (rc = commit_one(db, db_delivery_tried(db, d->event_id, s->id, o->now, cause), cause)) < 0) {
+		owned_event_clear(&oe);
+		return rc;
+	}
+	struct alert_outcome out;
+	alert_deliver(s, &oe.ev, d->key, o->contact, o->now, &out);
+	owned_event_clear(&oe);
+	if ((rc = db_begin(db, cause)) < 0) {
+		alert_outcome_clear(&out);
+		return rc;
+	}
+	if (out.result == ALERT_DELIVERED) {
+		rc = db_delivery_done(db, d->event_id, s->id, o->now, cause);
+		rep->delivered++;
+	} else {
+		struct polite_policy pol;
+		polite_policy_init(&pol);
+		pol.backoff_base = NOTIFY_BACKOFF_BASE;
+		pol.backoff_max = NOTIFY_BACKOFF_MAX;
+		int64_t delay = polite_backoff(&pol, (unsigned)(d->attempts + 1), next_rand(seed));
+		if (out.has_retry_after && out.retry_after > delay)
+			delay = out.retry_after < pol.retry_after_max ? out.retry_after : pol.retry_after_max;
+		int64_t next = o->now + delay;
+		rc = db_delivery_failed(db, d->event_id, s->id, next, out.error, cause);
+		if (rc == 0 && out.result == ALERT_SINK_DOWN) {
+			/* keep the order: nothing after this event goes before it */
+			rc = db_deliveries_postpone(db, s->id, next, cause);
+			rep->down = 1;
+		}
+		rep->failed++;
+		free(rep->error);
+		rep->error = xstrdup(out.error ? out.error : "failed");
+	}
+	alert_outcome_clear(&out);
+	return commit_one(db, rc, cause);
+}
+
+static int deliver_sink(struct db *db, const struct notify_opts *o, const struct alert_sink *s, uint32_t *seed,
+			struct notify_sink_report *rep, char **cause)
+{
+	size_t attempts = 0;
+	while (!rep->down && attempts < o->max_per_sink) {
+		struct db_delivery *due;
+		size_t n;
+		int rc = db_deliveries_due(db, s->id, o->now, 50, &due, &n, cause);
+		if (rc < 0)
+			return rc;
+		if (n == 0) {
+			free(due);
+			break;
+		}
+		for (size_t i = 0; i < n && !rep->down && attempts < o->max_per_sink; i++, attempts++)
+			if ((rc = deliver_one(db, o, s, &due[i], seed, rep, cause)) < 0)
+				break;
+		db_deliveries_free(due, n);
+		if (rc < 0)
+			return rc;
+	}
+	struct db_sink_counts c;
+	int rc = db_sink_counts(db, s->id, &c, cause);
+	if (rc < 0)
+		return rc;
+	rep->pending = c.pending;
+	rep->has_next = c.has_next;
+	rep->next_at = c.next_at;
+	return 0;
+}
+
+int notify_run(struct db *db, const struct notify_opts *o, struct notify_report *r, char **cause)
+{
+	memset(r, 0, sizeof *r);
+	char *archive_id = NULL;
+	int rc = db_archive_id(db, &archive_id, cause);
+	if (rc < 0)
+		return rc;
+	struct db_sink *rows;
+	size_t n;
+	if ((rc = db_sinks_load(db, &rows, &n, cause)) < 0) {
+		free(archive_id);
+		return rc;
+	}
+	uint32_t seed = o->seed;
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		if (o->sink && !str_eq(o->sink, rows[i].name))
+			continue;
+		r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
+		struct notify_sink_report *rep = &r->v[r->n++];
+		memset(rep, 0, sizeof *rep);
+		rep->name = xstrdup(rows[i].name);
+		struct alert_sink s;
+		char *why = NULL;
+		if (alert_sink_from_row(&rows[i], &s, &why) < 0) {
+			/* one broken sink never stops the others */
+			rep->down = 1;
+			rep->error = why;
+			alert_sink_clear(&s);
+			continue;
+		}
+		rc = plan_sink(db, &s, archive_id, rep, cause);
+		if (rc >= 0 && o->replay) {
+			if ((rc = db_begin(db, cause)) >= 0)
+				rc = commit_one(db, db_deliveries_release(db, s.id, o->has_since, o->since, &rep->released,
+									  cause), cause);
+		}
+		if (rc >= 0)
+			rc = deliver_sink(db, o, &s, &seed, rep, cause);
+		r->delivered += rep->delivered;
+		r->failed += rep->failed;
+		alert_sink_clear(&s);
+	}
+	db_sinks_free(rows, n);
+	free(archive_id);
+	return rc < 0 ? rc : 0;
+}
