@@ -380,23 +380,6 @@ static char *test_payload(int64_t now)
 	return s;
 }
 
-struct found {
-	struct db_event ev;
-	char *type, *vendor, *key, *title, *payload;
-};
-
-static int keep_event(const struct db_event *ev, void *arg)
-{
-	struct found *f = arg;
-	f->ev = *ev;
-	f->ev.type = f->type = xstrdup(ev->type);
-	f->ev.vendor = f->vendor = xstrdup(ev->vendor);
-	f->ev.incident_key = f->key = ev->incident_key ? xstrdup(ev->incident_key) : NULL;
-	f->ev.title = f->title = ev->title ? xstrdup(ev->title) : NULL;
-	f->ev.payload = f->payload = xstrdup(ev->payload ? ev->payload : "{}");
-	return 1;
-}
-
 /* alert test (send) and alert preview (print what would be sent). */
 static int alert_try(int argc, char **argv, int preview)
 {
@@ -436,7 +419,7 @@ static int alert_try(int argc, char **argv, int preview)
 	struct db_sink row;
 	struct alert_sink s;
 	memset(&s, 0, sizeof s);
-	struct found f;
+	struct db_event_copy f;
 	memset(&f, 0, sizeof f);
 	int r = db_sink_load(db, name, &row, &cause);
 	if (r <= 0) {
@@ -453,14 +436,13 @@ static int alert_try(int argc, char **argv, int preview)
 		goto out;
 	}
 	if (event_id) {
-		struct db_event_filter ef = { 0 };
-		ef.id = event_id;
-		if (db_events_each(db, &ef, keep_event, &f, &cause) < 0) {
+		r = db_event_load(db, event_id, &f, &cause);
+		if (r < 0) {
 			cmd_error("%s", cause);
 			rc = EXIT_FATAL;
 			goto out;
 		}
-		if (!f.type) {
+		if (r == 0) {
 			cmd_error("no event %lld (see 'starchive events')", (long long)event_id);
 			rc = EXIT_FATAL;
 			goto out;
@@ -474,7 +456,7 @@ static int alert_try(int argc, char **argv, int preview)
 			}
 		f.ev.type = f.type = xstrdup(type);
 		f.ev.vendor = f.vendor = xstrdup("example");
-		f.ev.incident_key = f.key = xstrdup("starchive-test");
+		f.ev.incident_key = f.incident_key = xstrdup("starchive-test");
 		f.ev.created_at = now;
 		f.ev.observed_at = now;
 		f.ev.payload = f.payload = test_payload(now);
@@ -512,11 +494,7 @@ static int alert_try(int argc, char **argv, int preview)
 	alert_outcome_clear(&out);
 	fetch_cleanup();
 out:
-	free(f.type);
-	free(f.vendor);
-	free(f.key);
-	free(f.title);
-	free(f.payload);
+	db_event_copy_clear(&f);
 	free(archive_id);
 	free(cause);
 	db_sink_clear(&row);

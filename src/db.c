@@ -1507,6 +1507,42 @@ int db_events_each(struct db *db, const struct db_event_filter *f,
 	return rc;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int copy_event(const struct db_event *ev, void *arg)
+{
+	struct db_event_copy *c = arg;
+	c->ev = *ev;
+	c->ev.type = c->type = xstrdup(ev->type);
+	c->ev.vendor = c->vendor = xstrdup(ev->vendor);
+	c->ev.incident_key = c->incident_key = dup_or_null(ev->incident_key);
+	c->ev.title = c->title = dup_or_null(ev->title);
+	c->ev.payload = c->payload = dup_or_null(ev->payload);
+	return 1;
+}
+
+int db_event_load(struct db *db, int64_t id, struct db_event_copy *out, char **cause)
+{
+	memset(out, 0, sizeof *out);
+	struct db_event_filter f = { 0 };
+	f.id = id;
+	int rc = db_events_each(db, &f, copy_event, out, cause);
+	return rc < 0 ? rc : out->type != NULL;
+}
+
+void db_event_copy_clear(struct db_event_copy *c)
+{
+	free(c->type);
+	free(c->vendor);
+	free(c->incident_key);
+	free(c->title);
+	free(c->payload);
+	memset(c, 0, sizeof *c);
+}
+
 /* ---- history, search, export ---- */
 
 int db_revisions_each(struct db *db, int64_t incident_id, int (*fn)(const struct db_revision *r, void *arg),

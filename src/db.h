@@ -183,6 +183,15 @@ struct db_event_filter {
 int db_events_each(struct db *db, const struct db_event_filter *f,
 		   int (*fn)(const struct db_event *ev, void *arg), void *arg, char **cause);
 
+/* An event that owns its strings (ev's pointers point at the fields below). */
+struct db_event_copy {
+	struct db_event ev;
+	char *type, *vendor, *incident_key, *title, *payload;
+};
+/* One event by id: 1 found (out filled), 0 no such event, -1 error. */
+int db_event_load(struct db *db, int64_t id, struct db_event_copy *out, char **cause);
+void db_event_copy_clear(struct db_event_copy *c);
+
 /* ---- reading history ---- */
 
 struct db_revision {

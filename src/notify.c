@@ -94,41 +94,6 @@ static int plan_sink(struct db *db, const struct alert_sink *s, const char *arch
 
 /* ---- delivering ---- */
 
-/* An event copied out of the statement that read it. */
-struct owned_event {
-	struct db_event ev;
-	char *type, *vendor, *incident_key, *title, *payload;
-	int found;
-};
-
-static char *dup_opt(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-static int copy_event(const struct db_event *ev, void *arg)
-{
-	struct owned_event *o = arg;
-	o->ev = *ev;
-	o->ev.type = o->type = xstrdup(ev->type);
-	o->ev.vendor = o->vendor = xstrdup(ev->vendor);
-	o->ev.incident_key = o->incident_key = dup_opt(ev->incident_key);
-	o->ev.title = o->title = dup_opt(ev->title);
-	o->ev.payload = o->payload = dup_opt(ev->payload);
-	o->found = 1;
-	return 1;
-}
-
-static void owned_event_clear(struct owned_event *o)
-{
-	free(o->type);
-	free(o->vendor);
-	free(o->incident_key);
-	free(o->title);
-	free(o->payload);
-	memset(o, 0, sizeof *o);
-}
-
 /* One statement in its own transaction, so that it is on disk before the next step. */
 static int commit_one(struct db *db, int rc, char **cause)
 {
@@ -144,24 +109,21 @@ static int commit_one(struct db *db, int rc, char **cause)
 static int deliver_one(struct db *db, const struct notify_opts *o, const struct alert_sink *s,
 		       const struct db_delivery *d, uint32_t *seed, struct notify_sink_report *rep, char **cause)
 {
-	struct owned_event oe;
-	memset(&oe, 0, sizeof oe);
-	struct db_event_filter f = { 0 };
-	f.id = d->event_id;
-	int rc = db_events_each(db, &f, copy_event, &oe, cause);
+	struct db_event_copy oe;
+	int rc = db_event_load(db, d->event_id, &oe, cause);
 	if (rc < 0)
 		return rc;
-	if (!oe.found)
+	if (rc == 0)
 		return set_cause(cause, "event %lld of a delivery is missing", (long long)d->event_id);
 	/* the attempt is on disk before it is made: a kill during it still counts */
 	if ((rc = db_begin(db, cause)) < 0 ||
 	    (rc = commit_one(db, db_delivery_tried(db, d->event_id, s->id, o->now, cause), cause)) < 0) {
-		owned_event_clear(&oe);
+		db_event_copy_clear(&oe);
 		return rc;
 	}
 	struct alert_outcome out;
 	alert_deliver(s, &oe.ev, d->key, o->contact, o->now, &out);
-	owned_event_clear(&oe);
+	db_event_copy_clear(&oe);
 	if ((rc = db_begin(db, cause)) < 0) {
 		alert_outcome_clear(&out);
 		return rc;
