@@ -227,6 +227,19 @@ const char *alert_format_name(enum alert_format f)
 	return format_names[f];
 }
 
+enum alert_format alert_format_for_url(const char *url)
+{
+	char *host = url_host(url);
+	enum alert_format f = ALERT_FORMAT_JSON;
+	if (host && str_eq(host, "hooks.slack.com"))
+		f = ALERT_FORMAT_SLACK;
+	else if (host && (str_ends(host, ".webhook.office.com") || str_ends(host, ".logic.azure.com") ||
+			  str_ends(host, ".api.powerplatform.com")))
+		f = ALERT_FORMAT_TEAMS;
+	free(host);
+	return f;
+}
+
 void alert_sink_clear(struct alert_sink *s)
 {
 	free(s->name);
@@ -1006,6 +1019,24 @@ static void deliver_file(const struct alert_sink *s, const struct db_event *ev, 
 	free(line);
 }
 
+/* The first line of a reply, cleaned and cut to 200 characters. */
+static char *reply_line(const struct buf *b)
+{
+	size_t n = 0;
+	while (n < b->len && b->data[n] != '\n' && b->data[n] != '\r')
+		n++;
+	char *raw = xstrndup(b->data, n);
+	for (char *c = raw; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	char *clean = utf8_sanitize(raw, strlen(raw));
+	free(raw);
+	int cut = 0;
+	char *line = message_prefix(clean, 200, &cut);
+	free(clean);
+	return line;
+}
+
 static void deliver_webhook(const struct alert_sink *s, const struct db_event *ev, const struct message *m,
 			    const char *key, const char *contact, int64_t now, struct alert_outcome *out)
 {
@@ -1052,7 +1083,11 @@ static void deliver_webhook(const struct alert_sink *s, const struct db_event *e
 		out->result = event_fault ? ALERT_FAILED : ALERT_SINK_DOWN;
 		out->has_retry_after = res.has_retry_after;
 		out->retry_after = res.retry_after;
-		out->error = xstrdup(res.cause ? res.cause : fetch_outcome_name(res.outcome));
+		const char *why = res.cause ? res.cause : fetch_outcome_name(res.outcome);
+		/* a receiver's own words ("invalid_payload", "channel_is_archived") say what to fix */
+		char *said = res.outcome == FETCH_HTTP_ERROR && res.body.len ? reply_line(&res.body) : NULL;
+		out->error = said && *said ? xasprintf("%s: %s", why, said) : xstrdup(why);
+		free(said);
 	}
 	free(cause);
 	fetch_result_release(&res);

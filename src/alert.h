@@ -85,6 +85,9 @@ void alert_sink_to_row(const struct alert_sink *s, struct db_sink *row);
 int alert_sink_from_row(const struct db_sink *row, struct alert_sink *s, char **cause);
 const char *alert_kind_name(enum alert_kind k);
 const char *alert_format_name(enum alert_format f);
+/* The body a webhook URL wants when --format is not given: Slack's and Teams' (Office 365
+ * connectors, Power Automate Workflows) hosts get theirs, any other the generic JSON. */
+enum alert_format alert_format_for_url(const char *url);
 /* The target as `alert list` shows it: a webhook URL keeps only scheme, host and port (the rest is
  * usually a secret). Caller frees. */
 char *alert_target_display(const struct alert_sink *s);

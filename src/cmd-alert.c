@@ -191,6 +191,8 @@ static int alert_add(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!format && s.kind == ALERT_WEBHOOK)
+		s.format = alert_format_for_url(s.target);
 	if (s.n_args && s.kind != ALERT_PROGRAM) {
 		cmd_error("--arg is for --program sinks");
 		goto out;
@@ -238,7 +240,9 @@ static int alert_add(int argc, char **argv)
 	}
 	char *types = alert_join(s.filter.types, s.filter.n_types);
 	char *target = alert_target_display(&s);
-	term_printf("added sink %s: %s %s, for %s%s\n", s.name, alert_kind_name(s.kind), target, types,
+	term_printf("added sink %s: %s%s%s%s %s, for %s%s\n", s.name, alert_kind_name(s.kind),
+		    s.kind == ALERT_WEBHOOK ? " (" : "", s.kind == ALERT_WEBHOOK ? alert_format_name(s.format) : "",
+		    s.kind == ALERT_WEBHOOK ? ")" : "", target, types,
 		    s.hold_before ? "" : " (with every earlier event: --replay)");
 	free(types);
 	free(target);

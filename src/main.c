@@ -119,6 +119,8 @@ const struct command commands[] = {
 	  "  add NAME SINK [FILTERS]   one of:\n"
 	  "      --program PATH [--arg ARG]...  run PATH (no shell) with the event JSON on stdin\n"
 	  "      --webhook URL [--format json|slack|teams] [--header 'Name: value']...  POST to URL\n"
+	  "                     (the format defaults from the host: hooks.slack.com is slack,\n"
+	  "                     *.webhook.office.com and Power Automate hosts are teams, else json)\n"
 	  "      --file PATH                    append one JSON line an event\n"
 	  "      --email ADDR[,ADDR] [--from ADDR] [--sendmail PATH]  mail through sendmail\n"
 	  "    filters and options:\n"

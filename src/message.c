@@ -54,8 +54,7 @@ static int iso_time(const char *s, int64_t *t)
 	return s && date_parse(s, NULL, t, NULL) == 0;
 }
 
-/* The first n code points of s; sets *cut when it had more. */
-static char *utf8_prefix(const char *s, size_t n, int *cut)
+char *message_prefix(const char *s, size_t n, int *cut)
 {
 	size_t i = 0, cps = 0;
 	*cut = 0;
@@ -89,7 +88,7 @@ static char *utf8_prefix(const char *s, size_t n, int *cut)
 static void add_trimmed(struct buf *b, const char *body, size_t trim, const char *url)
 {
 	int cut = 0;
-	char *p = trim ? utf8_prefix(body, trim, &cut) : xstrdup(body);
+	char *p = trim ? message_prefix(body, trim, &cut) : xstrdup(body);
 	buf_adds(b, p);
 	free(p);
 	if (cut)
@@ -370,7 +369,7 @@ char *message_json(const struct db_event *ev, const struct message *m, const cha
 static char *slack_escape(const char *s, size_t n)
 {
 	int cut = 0;
-	char *t = n ? utf8_prefix(s, n, &cut) : xstrdup(s);
+	char *t = n ? message_prefix(s, n, &cut) : xstrdup(s);
 	struct buf b = BUF_INIT;
 	for (const char *c = t; *c; c++) {
 		if (*c == '&')
@@ -428,7 +427,7 @@ char *message_slack(const struct message *m, const char *key)
 	/* header: plain text, 150 characters at most */
 	char *head = m->title ? xasprintf("%s: %s", m->headline, m->title) : xstrdup(m->headline);
 	int cut = 0;
-	char *h = utf8_prefix(head, 148, &cut);
+	char *h = message_prefix(head, 148, &cut);
 	json_t *hb = json_object(), *ht = json_object();
 	json_object_set_new(ht, "type", json_string("plain_text"));
 	json_object_set_new(ht, "text", json_string(h));
@@ -522,7 +521,7 @@ char *message_teams(const struct message *m, const char *key)
 	json_array_append_new(body, fs);
 	if (m->changed) {
 		int cut = 0;
-		char *c = utf8_prefix(m->changed, 2800, &cut);
+		char *c = message_prefix(m->changed, 2800, &cut);
 		json_array_append_new(body, teams_text("What changed", "Bolder", NULL));
 		json_t *t = teams_text(c, NULL, NULL);
 		json_object_set_new(t, "fontType", json_string("Monospace"));
@@ -531,7 +530,7 @@ char *message_teams(const struct message *m, const char *key)
 	}
 	if (m->body) {
 		int cut = 0;
-		char *c = utf8_prefix(m->body, MESSAGE_CHAT_TRIM, &cut);
+		char *c = message_prefix(m->body, MESSAGE_CHAT_TRIM, &cut);
 		char *t = cut ? xasprintf("%s …", c) : xstrdup(c);
 		json_array_append_new(body, teams_text(t, NULL, NULL));
 		free(c);
@@ -655,7 +654,7 @@ char *message_email(const struct message *m, const char *from, const char *const
 		buf_addf(&b, "%s%s", i ? ", " : "", to[i]);
 	buf_adds(&b, "\nSubject: ");
 	int cut = 0;
-	char *subj = utf8_prefix(m->subject, 200, &cut);
+	char *subj = message_prefix(m->subject, 200, &cut);
 	add_header_text(&b, subj);
 	free(subj);
 	int64_t y;

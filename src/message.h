@@ -31,6 +31,10 @@ struct message {
 	int64_t at;          /* the event's created_at */
 };
 
+/* The first n code points of s (ending at a word when one ends in the last fifth); *cut is set when
+ * s had more. Caller frees. */
+char *message_prefix(const char *s, size_t n, int *cut);
+
 /* Build the message of ev. trim is the most characters of body kept in text (0: all). */
 int message_build(const struct db_event *ev, size_t trim, struct message *out, char **cause);
 void message_clear(struct message *m);
