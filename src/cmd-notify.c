@@ -68,11 +68,13 @@ int cmd_notify(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "contact", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "max", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sink = NULL, *contact = NULL;
 	int replay = 0, has_since = 0, wait = 0, verbose = 0, c;
+	long max = 0;
 	int64_t since = 0, now = (int64_t)time(NULL);
 	while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -100,6 +102,15 @@ int cmd_notify(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'm': {
+			char *end;
+			max = strtol(optarg, &end, 10);
+			if (end == optarg || *end || max < 1 || max > 1000000) {
+				cmd_error("invalid --max '%s': want a whole number from 1 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			return cmd_usage("notify", 1);
 		default:
@@ -146,6 +157,7 @@ int cmd_notify(int argc, char **argv)
 	o.contact = contact;
 	o.seed = (uint32_t)now ^ ((uint32_t)getpid() << 16);
 	o.replay = replay;
+	o.max_per_sink = (size_t)max;
 	o.has_since = has_since;
 	o.since = since;
 	rc = cmd_notify_run(db, &o, verbose);

@@ -1,6 +1,7 @@
 /* notify.c: matching events to sinks and delivering them, at least once and in order. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,6 @@ void notify_opts_init(struct notify_opts *o, int64_t now)
 {
 	memset(o, 0, sizeof *o);
 	o->now = now;
-	o->max_per_sink = NOTIFY_MAX_PER_SINK;
 	o->seed = (uint32_t)now;
 }
 
@@ -158,7 +158,8 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 			struct notify_sink_report *rep, char **cause)
 {
 	size_t attempts = 0;
-	while (!rep->down && attempts < o->max_per_sink) {
+	size_t max = o->max_per_sink ? o->max_per_sink : SIZE_MAX;
+	while (!rep->down && attempts < max) {
 		struct db_delivery *due;
 		size_t n;
 		int rc = db_deliveries_due(db, s->id, o->now, 50, &due, &n, cause);
@@ -168,7 +169,7 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 			free(due);
 			break;
 		}
-		for (size_t i = 0; i < n && !rep->down && attempts < o->max_per_sink; i++, attempts++)
+		for (size_t i = 0; i < n && !rep->down && attempts < max; i++, attempts++)
 			if ((rc = deliver_one(db, o, s, &due[i], seed, rep, cause)) < 0)
 				break;
 		db_deliveries_free(due, n);

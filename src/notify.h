@@ -15,13 +15,12 @@ struct notify_opts {
 	int64_t now;
 	const char *sink;          /* NULL: every sink */
 	const char *contact;       /* for a webhook's User-Agent */
-	size_t max_per_sink;       /* attempts per sink in one run */
+	size_t max_per_sink;       /* attempts per sink in one run; 0: until nothing is due */
 	uint32_t seed;             /* jitter of the backoff */
 	int replay;                /* also send what was held back as history ... */
 	int has_since;             /* ... recorded at or after since, when set */
 	int64_t since;
 };
-#define NOTIFY_MAX_PER_SINK 500
 #define NOTIFY_BACKOFF_BASE 60      /* seconds before the first retry (up to twice that) */
 #define NOTIFY_BACKOFF_MAX 21600    /* retries are never further apart than six hours */
 
