@@ -74,8 +74,15 @@ void fetch_result_release(struct fetch_result *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Connections (and names) kept between webhook POSTs, so that a run of deliveries to one receiver
+ * pays for one TCP and TLS set-up; NULL until the first POST. */
+static CURLSH *post_share;
+
 void fetch_cleanup(void)
 {
+	if (post_share)
+		curl_share_cleanup(post_share);
+	post_share = NULL;
 	if (curl_ready)
 		curl_global_cleanup();
 	curl_ready = 0;
@@ -725,6 +732,12 @@ int fetch_post(const struct fetch_post_request *req, struct fetch_result *res, c
 		goto refused;
 	}
 	e = x.easy;
+	if (!post_share && (post_share = curl_share_init()) != NULL) {
+		curl_share_setopt(post_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+		curl_share_setopt(post_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	}
+	if (post_share)
+		SETOPT(CURLOPT_SHARE, post_share);
 	SETOPT(CURLOPT_POST, 1L);
 	SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	SETOPT(CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
