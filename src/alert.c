@@ -262,15 +262,37 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
-/* The absolute path of an executable: as given when it has a '/', else the first in $PATH. */
+static int executable(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* name made absolute against the working folder, symbolic links kept (a virtualenv's python and
+ * busybox's applets are what their path says). */
+static char *absolute(const char *name)
+{
+	if (name[0] == '/')
+		return xstrdup(name);
+	char *cwd = getcwd(NULL, 0);
+	char *abs = xasprintf("%s/%s", cwd ? cwd : ".", str_starts(name, "./") ? name + 2 : name);
+	free(cwd);
+	return abs;
+}
+
+/* The absolute path of an executable: as given when it has a '/', else the first in $PATH (cron
+ * runs with a short $PATH, so the path found now is the one kept). */
 static char *find_program(const char *name, char **cause)
 {
 	if (strchr(name, '/')) {
-		char *abs = realpath(name, NULL);
-		if (!abs)
-			return set_cause(cause, "cannot find program '%s': %s", name, strerror(errno)), NULL;
+		char *abs = absolute(name);
 		struct stat st;
-		if (stat(abs, &st) != 0 || !S_ISREG(st.st_mode) || access(abs, X_OK) != 0) {
+		if (stat(abs, &st) != 0) {
+			set_cause(cause, "cannot find program '%s': %s", name, strerror(errno));
+			free(abs);
+			return NULL;
+		}
+		if (!executable(abs)) {
 			set_cause(cause, "program '%s' is not an executable file", name);
 			free(abs);
 			return NULL;
@@ -284,16 +306,13 @@ static char *find_program(const char *name, char **cause)
 	while (1) {
 		const char *e = strchr(p, ':');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, name) : xasprintf("./%s", name);
-		struct stat st;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
-			char *abs = realpath(cand, NULL);
+		char *cand = n ? xasprintf("%.*s/%s", (int)n, p, name) : xstrdup(name);
+		if (executable(cand)) {
+			char *abs = absolute(cand);
 			free(cand);
-			if (abs)
-				return abs;
-		} else {
-			free(cand);
+			return abs;
 		}
+		free(cand);
 		if (!e)
 			break;
 		p = e + 1;
@@ -574,33 +593,61 @@ static int payload_time(json_t *o, const char *key, int64_t *t)
 	return json_is_string(v) && date_parse(json_string_value(v), NULL, t, NULL) == 0;
 }
 
+/* When the vendor says the event's subject happened: 1 and *t, or 0 when it does not say. */
+static int vendor_time(const char *type, json_t *p, int64_t *t)
+{
+	if (str_starts(type, "postmortem."))
+		return payload_time(p, "published_at", t) || payload_time(p, "resolved_at", t) ||
+		       payload_time(p, "started_at", t);
+	if (str_starts(type, "update."))
+		return payload_time(json_object_get(p, "update"), "at", t);
+	if (str_eq(type, "incident.resolved"))
+		return payload_time(p, "resolved_at", t);
+	return payload_time(p, "started_at", t) || payload_time(p, "resolved_at", t) ||
+	       payload_time(json_object_get(p, "latest_update"), "at", t);
+}
+
+static int is_open(json_t *p)
+{
+	const char *st = json_string_value(json_object_get(p, "status"));
+	return json_is_null(json_object_get(p, "resolved_at")) &&
+	       !(st && (str_eq(st, "resolved") || str_eq(st, "postmortem") || str_eq(st, "completed")));
+}
+
+int64_t alert_event_time(const struct db_event *ev)
+{
+	json_error_t err;
+	json_t *p = json_loads(ev->payload ? ev->payload : "{}", 0, &err);
+	int64_t t;
+	if (!vendor_time(ev->type, p, &t))
+		t = ev->created_at;
+	json_decref(p);
+	return t;
+}
+
 int alert_event_is_old(const struct db_event *ev, int64_t t)
 {
 	if (t <= 0)
 		return 0;
-	if (ev->created_at < t)
+	/* recorded before the sink, or learnt from a capture older than the sink (an import of saved pages) */
+	if (ev->created_at < t || (ev->observed_at && ev->observed_at < t))
 		return 1;
 	json_error_t err;
 	json_t *p = json_loads(ev->payload ? ev->payload : "{}", 0, &err);
-	/* history: a walk back through the vendor's past, an older snapshot, or an incident first seen
-	 * now (a vendor's first page lists months of them) */
-	int historical = json_is_true(json_object_get(p, "backfill")) || str_eq(ev->type, "incident.new") ||
-			 json_is_true(json_object_get(p, "new_incident"));
+	int backfill = json_is_true(json_object_get(p, "backfill"));
+	int baseline = json_is_true(json_object_get(p, "baseline"));
 	int old = 0;
-	if (historical) {
-		/* when the vendor says it happened; unknown counts as old */
-		int64_t at = 0;
-		int known;
-		const char *type = ev->type;
-		if (str_starts(type, "postmortem."))
-			known = payload_time(p, "published_at", &at);
-		else if (str_starts(type, "update."))
-			known = payload_time(json_object_get(p, "update"), "at", &at);
-		else if (str_eq(type, "incident.resolved"))
-			known = payload_time(p, "resolved_at", &at);
+	int64_t at;
+	if (baseline) {
+		/* a vendor's first page lists its past: only an incident still open there is news */
+		old = !is_open(p);
+	} else if (backfill || str_eq(ev->type, "incident.new") || json_is_true(json_object_get(p, "new_incident"))) {
+		/* history (a walk back, or an incident first seen now): by when the vendor says it happened;
+		 * a walk back's events without a time are old, an incident first seen now without one is news */
+		if (vendor_time(ev->type, p, &at))
+			old = at < t;
 		else
-			known = payload_time(p, "started_at", &at);
-		old = !known || at < t;
+			old = backfill;
 	}
 	json_decref(p);
 	return old;
@@ -818,7 +865,8 @@ static void run_program(char *const *argv, char *const *env, const char *input, 
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		out->result = ALERT_DELIVERED;
 	} else if (WIFEXITED(status)) {
-		out->result = ALERT_FAILED;
+		/* 75 (EX_TEMPFAIL, as sendmail uses it): what is behind the program is down, not this event */
+		out->result = WEXITSTATUS(status) == ALERT_EXIT_TEMPFAIL ? ALERT_SINK_DOWN : ALERT_FAILED;
 		out->error = xasprintf("%s exited with status %d%s%s", what, WEXITSTATUS(status), *line ? ": " : "", line);
 	} else {
 		out->result = ALERT_FAILED;
@@ -838,9 +886,18 @@ static char **hook_env(const struct alert_sink *s, const struct db_event *ev, co
 		n++;
 	char **env = xcalloc(n + 16, sizeof *env);
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!str_starts(environ[i], "STARCHIVE_"))
+	/* ours replace any the environment has (STARCHIVE_DB and the rest pass through) */
+	static const char *const ours[] = { "STARCHIVE_SINK=", "STARCHIVE_EVENT_ID=", "STARCHIVE_EVENT_TYPE=",
+					    "STARCHIVE_IDEMPOTENCY_KEY=", "STARCHIVE_VENDOR=", "STARCHIVE_INCIDENT=",
+					    "STARCHIVE_TITLE=", "STARCHIVE_IMPACT=", "STARCHIVE_URL=",
+					    "STARCHIVE_SUBJECT=" };
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < ARRAY_SIZE(ours) && !str_starts(environ[i], ours[j]))
+			j++;
+		if (j == ARRAY_SIZE(ours))
 			env[k++] = xstrdup(environ[i]);
+	}
 	env[k++] = xasprintf("STARCHIVE_SINK=%s", s->name);
 	env[k++] = xasprintf("STARCHIVE_EVENT_ID=%lld", (long long)ev->id);
 	env[k++] = xasprintf("STARCHIVE_EVENT_TYPE=%s", ev->type);
@@ -1019,8 +1076,33 @@ static void deliver_file(const struct alert_sink *s, const struct db_event *ev, 
 	free(line);
 }
 
-/* The first line of a reply, cleaned and cut to 200 characters. */
-static char *reply_line(const struct buf *b)
+/* Replace in line every piece of url's path and query of 6 characters or more with "…": a receiver
+ * that echoes the URL ("no hook at /T0001/B0002/XyzSecret") must not put its secret in logs. */
+static char *redact(const char *line, const char *url)
+{
+	char *out = xstrdup(line);
+	const char *p = strstr(url, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	while (p && *p) {
+		size_t n = strcspn(p, "/?&=#");
+		if (n >= 6) {
+			char *piece = xstrndup(p, n), *hit;
+			while ((hit = strstr(out, piece)) != NULL) {
+				char *next = xasprintf("%.*s…%s", (int)(hit - out), out, hit + n);
+				free(out);
+				out = next;
+			}
+			free(piece);
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return out;
+}
+
+/* The first line of a reply, cleaned, without url's secrets and cut to 200 characters. */
+static char *reply_line(const struct buf *b, const char *url)
 {
 	size_t n = 0;
 	while (n < b->len && b->data[n] != '\n' && b->data[n] != '\r')
@@ -1031,9 +1113,11 @@ static char *reply_line(const struct buf *b)
 			*c = ' ';
 	char *clean = utf8_sanitize(raw, strlen(raw));
 	free(raw);
-	int cut = 0;
-	char *line = message_prefix(clean, 200, &cut);
+	char *safe = redact(clean, url);
 	free(clean);
+	int cut = 0;
+	char *line = message_prefix(safe, 200, &cut);
+	free(safe);
 	return line;
 }
 
@@ -1077,15 +1161,17 @@ static void deliver_webhook(const struct alert_sink *s, const struct db_event *e
 	} else if (res.outcome == FETCH_OK) {
 		out->result = ALERT_DELIVERED;
 	} else {
-		/* 4xx other than 408 and 429: the receiver refused this event; the rest: the sink is down */
-		int event_fault = res.outcome == FETCH_HTTP_ERROR && res.status >= 400 && res.status < 500 &&
-				  res.status != 408 && res.status != 429;
+		/* a 4xx refuses this event (400 invalid_payload, 413, 422...); 401, 403, 404, 408, 410 and 429
+		 * (no such hook, archived channel, revoked token, slow down) and the rest say the sink is down */
+		long st = res.status;
+		int event_fault = res.outcome == FETCH_HTTP_ERROR && st >= 400 && st < 500 && st != 401 && st != 403 &&
+				  st != 404 && st != 408 && st != 410 && st != 429;
 		out->result = event_fault ? ALERT_FAILED : ALERT_SINK_DOWN;
 		out->has_retry_after = res.has_retry_after;
 		out->retry_after = res.retry_after;
 		const char *why = res.cause ? res.cause : fetch_outcome_name(res.outcome);
 		/* a receiver's own words ("invalid_payload", "channel_is_archived") say what to fix */
-		char *said = res.outcome == FETCH_HTTP_ERROR && res.body.len ? reply_line(&res.body) : NULL;
+		char *said = res.outcome == FETCH_HTTP_ERROR && res.body.len ? reply_line(&res.body, s->target) : NULL;
 		out->error = said && *said ? xasprintf("%s: %s", why, said) : xstrdup(why);
 		free(said);
 	}

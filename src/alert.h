@@ -92,11 +92,19 @@ enum alert_format alert_format_for_url(const char *url);
  * usually a secret). Caller frees. */
 char *alert_target_display(const struct alert_sink *s);
 
-/* An event that only tells history (a vendor's first page, a backfill, an older snapshot) and
- * happened before t, or any event recorded before t: a sink with hold_before t holds it back. */
+/* When the event's subject happened by the vendor's word (a postmortem's date, an update's time, an
+ * incident's start), else when it was recorded. */
+int64_t alert_event_time(const struct db_event *ev);
+/* 1 when a sink whose history ends at t holds ev back: ev was recorded, or its page captured,
+ * before t; or it tells history: the vendor's first page (unless the incident is still open there),
+ * a walk back (sync --backfill) or an incident first seen now, when the vendor dates it before t. */
 int alert_event_is_old(const struct db_event *ev, int64_t t);
 /* The idempotency key of an event for a sink: the same for every attempt. Caller frees. */
 char *alert_key(const char *archive_id, int64_t event_id, int64_t sink_id);
+
+/* A program's exit status that means "not now, the service behind me is down" (sysexits' EX_TEMPFAIL):
+ * the sink backs off as a whole instead of failing one event. */
+#define ALERT_EXIT_TEMPFAIL 75
 
 enum alert_result {
 	ALERT_DELIVERED,           /* the sink confirmed it */

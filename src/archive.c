@@ -477,6 +477,7 @@ struct ingest {
 	int64_t vendor_id;
 	int64_t doc_id;
 	struct db_source src;
+	int baseline;             /* the vendor's first document with incidents: its events are history */
 	char **cause;
 };
 
@@ -535,6 +536,8 @@ static int emit(struct ingest *g, const char *type, const struct db_incident *in
 {
 	if (g->in->backfill)
 		json_object_set_new(payload, "backfill", json_true());
+	if (g->baseline)
+		json_object_set_new(payload, "baseline", json_true());
 	char *text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(payload);
 	if (!text)
@@ -1036,6 +1039,9 @@ int archive_ingest(struct db *db, const struct archive_input *in, struct archive
 		goto out_free;
 	}
 	res->late = g.src.has_last && in->fetched_at < g.src.last_fetched_at;
+	if ((rc = db_vendor_has_incidents(db, g.vendor_id, cause)) < 0)
+		goto fail;
+	g.baseline = rc == 0;
 	errs = errors_json(doc);
 	struct db_document d = { 0 };
 	d.source_id = g.src.id;

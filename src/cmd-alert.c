@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "fetch.h"
+#include "lock.h"
 #include "term.h"
 #include "util.h"
 
@@ -342,10 +343,20 @@ static int alert_remove(int argc, char **argv)
 	if (argc != 2 || argv[1][0] == '-')
 		return cmd_usage("alert", 0);
 	struct db *db;
-	int rc = cmd_open_archive(0, &db, NULL);
+	char *path = NULL, *cause = NULL;
+	int rc = cmd_open_archive(0, &db, &path);
 	if (rc != EXIT_OK)
 		return rc;
-	char *cause = NULL;
+	/* not while a notify or sync delivers to it */
+	struct run_lock *lock = NULL;
+	int lr = lock_acquire(path, 1, (int64_t)time(NULL), &lock, &cause);
+	free(path);
+	if (lr != 0) {
+		cmd_error("%s", cause);
+		free(cause);
+		db_close(db);
+		return EXIT_FATAL;
+	}
 	int r = db_sink_remove(db, argv[1], &cause);
 	if (r < 0) {
 		cmd_error("cannot remove sink '%s': %s", argv[1], cause);
@@ -357,6 +368,7 @@ static int alert_remove(int argc, char **argv)
 		term_printf("removed sink %s\n", argv[1]);
 	}
 	free(cause);
+	lock_release(lock);
 	db_close(db);
 	return cmd_finish(rc);
 }
@@ -517,7 +529,8 @@ int cmd_alert(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 0;
-	for (int i = 1; i < argc; i++)
+	/* remove takes no options; the others read --help with the rest ("--arg -h" is a value) */
+	for (int i = 1; i < argc && !strcmp(sub, "remove"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return cmd_usage("alert", 1);
 	if (!strcmp(sub, "add"))

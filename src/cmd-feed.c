@@ -136,7 +136,8 @@ static int emit_entry(const struct db_event *ev, void *arg)
 		.title = m.subject,
 		.updated = ev->created_at,
 		.has_published = 1,
-		.published = ev->created_at,
+		/* when the vendor says it happened (a backfilled 2019 postmortem is not from today) */
+		.published = alert_event_time(ev),
 		.author = ev->vendor,
 		.link = m.url && url_is_http(m.url) ? m.url : NULL,
 		.categories = cats,

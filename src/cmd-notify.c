@@ -31,7 +31,9 @@ int cmd_notify_report(const struct notify_report *r, int verbose)
 				*next ? ", next try " : "", next);
 			free(e);
 		}
-		if (verbose)
+		if (verbose && s->backing_off)
+			term_printf("%s: backing off after a failure, %zu pending, next try %s\n", s->name, s->pending, next);
+		else if (verbose)
 			term_printf("%s: %zu delivered, %zu failed, %zu pending, %zu new (%zu held back as history)%s\n",
 				    s->name, s->delivered, s->failed, s->pending, s->matched, s->held,
 				    s->released ? ", replayed held events" : "");
@@ -41,8 +43,16 @@ int cmd_notify_report(const struct notify_report *r, int verbose)
 
 /* Run the outbox for sync or notify: returns EXIT_OK, EXIT_PARTIAL when a sink failed, or the
  * archive's error code (already printed). */
-int cmd_notify_run(struct db *db, struct notify_opts *o, int verbose)
+int cmd_notify_run(struct db *db, const char *archive_path, struct notify_opts *o, int verbose)
 {
+	/* a hook that runs starchive itself finds this archive */
+	if (archive_path) {
+		char *cwd = archive_path[0] == '/' ? NULL : getcwd(NULL, 0);
+		char *abs = cwd ? xasprintf("%s/%s", cwd, archive_path) : xstrdup(archive_path);
+		setenv("STARCHIVE_DB", abs, 1);
+		free(abs);
+		free(cwd);
+	}
 	struct notify_report r;
 	char *cause = NULL;
 	int rc = notify_run(db, o, &r, &cause);
@@ -69,11 +79,12 @@ int cmd_notify(int argc, char **argv)
 		{ "contact", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "max", required_argument, NULL, 'm' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sink = NULL, *contact = NULL;
-	int replay = 0, has_since = 0, wait = 0, verbose = 0, c;
+	int replay = 0, has_since = 0, wait = 0, verbose = 0, all = 0, c;
 	long max = 0;
 	int64_t since = 0, now = (int64_t)time(NULL);
 	while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
@@ -102,6 +113,9 @@ int cmd_notify(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'A':
+			all = 1;
+			break;
 		case 'm': {
 			char *end;
 			max = strtol(optarg, &end, 10);
@@ -121,6 +135,11 @@ int cmd_notify(int argc, char **argv)
 		return cmd_usage("notify", 0);
 	if (has_since && !replay) {
 		cmd_error("--since goes with --replay");
+		return EXIT_USAGE;
+	}
+	if (replay && !sink && !all) {
+		/* replaying history for a new sink must not flood the old ones */
+		cmd_error("--replay wants --sink NAME (or --all to replay every sink's history)");
 		return EXIT_USAGE;
 	}
 	term_init();
@@ -160,7 +179,7 @@ int cmd_notify(int argc, char **argv)
 	o.max_per_sink = (size_t)max;
 	o.has_since = has_since;
 	o.since = since;
-	rc = cmd_notify_run(db, &o, verbose);
+	rc = cmd_notify_run(db, path, &o, verbose);
 	fetch_cleanup();
 out:
 	free(cause);

@@ -38,13 +38,13 @@ static int positive(const char *opt, const char *arg, long max, long *out)
 }
 
 /* Deliver the outbox after a run; a sink's failure makes a clean run partial. */
-static int deliver(struct db *db, const struct sync_opts *so, int verbose, int rc)
+static int deliver(struct db *db, const char *path, const struct sync_opts *so, int verbose, int rc)
 {
 	struct notify_opts no;
 	notify_opts_init(&no, so->now);
 	no.contact = so->fetch.contact;
 	no.seed = so->seed;
-	int nr = cmd_notify_run(db, &no, verbose);
+	int nr = cmd_notify_run(db, path, &no, verbose);
 	return rc == EXIT_OK ? nr : rc;
 }
 
@@ -209,7 +209,7 @@ int cmd_sync(int argc, char **argv)
 			}
 			rc = br.failed ? EXIT_PARTIAL : EXIT_OK;
 			if (notify)
-				rc = deliver(db, &so, verbose, rc);
+				rc = deliver(db, path, &so, verbose, rc);
 		}
 		sync_backfill_report_clear(&br);
 		free(cause);
@@ -244,7 +244,7 @@ int cmd_sync(int argc, char **argv)
 				    sv->recovered ? " recovered" : "");
 	}
 	if (notify && r >= 0)
-		rc = deliver(db, &so, verbose, rc);
+		rc = deliver(db, path, &so, verbose, rc);
 	if (json && r >= 0) {
 		char *j = sync_report_json(&rep, so.now, so.now);
 		fputs(j, stdout);

@@ -66,7 +66,7 @@ int cmd_notify(int argc, char **argv);
 /* Print one stderr line per failing sink (and, verbose, one line per sink); returns how many failed. */
 int cmd_notify_report(const struct notify_report *r, int verbose);
 /* Deliver the outbox (sync and notify, under the run lock): EXIT_OK, EXIT_PARTIAL when a sink
- * failed, or the archive's error code; prints its lines. */
-int cmd_notify_run(struct db *db, struct notify_opts *o, int verbose);
+ * failed, or the archive's error code; prints its lines. Hooks get STARCHIVE_DB=archive_path. */
+int cmd_notify_run(struct db *db, const char *archive_path, struct notify_opts *o, int verbose);
 
 #endif

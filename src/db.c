@@ -292,7 +292,8 @@ static const char schema_3[] =
 	"  vendors TEXT,\n"
 	"  min_impact TEXT,\n"
 	"  created_at TEXT NOT NULL,\n"
-	"  cursor INTEGER NOT NULL DEFAULT 0\n"
+	"  cursor INTEGER NOT NULL DEFAULT 0,\n"
+	"  down_until TEXT\n"
 	");\n"
 	"CREATE TABLE deliveries (\n"
 	"  event_id INTEGER NOT NULL REFERENCES events(id),\n"
@@ -1782,6 +1783,21 @@ static int step1(struct db *db, sqlite3_stmt *st, char **cause, const char *what
 	return rc;
 }
 
+int db_vendor_has_incidents(struct db *db, int64_t vendor_id, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "SELECT EXISTS (SELECT 1 FROM incidents WHERE vendor_id = ?1)", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, vendor_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = sqlite3_column_int(st, 0) != 0;
+	else
+		rc = fail(db, cause, "cannot read the vendor's incidents");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 void db_vendor_clear(struct db_vendor *v)
 {
 	free(v->name);
@@ -2227,7 +2243,7 @@ int db_sink_add(struct db *db, struct db_sink *s, char **cause)
 	return 0;
 }
 
-#define SINK_COLS "id, name, kind, target, config, types, vendors, min_impact, created_at, cursor"
+#define SINK_COLS "id, name, kind, target, config, types, vendors, min_impact, created_at, cursor, down_until"
 
 static void sink_row(sqlite3_stmt *st, struct db_sink *s)
 {
@@ -2242,6 +2258,7 @@ static void sink_row(sqlite3_stmt *st, struct db_sink *s)
 	s->min_impact = col_str(st, 7);
 	col_time(st, 8, &s->created_at);
 	s->cursor = sqlite3_column_int64(st, 9);
+	s->has_down = col_time(st, 10, &s->down_until);
 }
 
 int db_sinks_load(struct db *db, struct db_sink **out, size_t *n, char **cause)
@@ -2306,6 +2323,17 @@ int db_sink_set_cursor(struct db *db, int64_t sink_id, int64_t cursor, char **ca
 		return rc;
 	sqlite3_bind_int64(st, 1, sink_id);
 	sqlite3_bind_int64(st, 2, cursor);
+	return step1(db, st, cause, "cannot update the sink");
+}
+
+int db_sink_set_down(struct db *db, int64_t sink_id, int down, int64_t until, char **cause)
+{
+	int rc = 0;
+	sqlite3_stmt *st = prep1(db, "UPDATE sinks SET down_until = ?2 WHERE id = ?1", cause, &rc);
+	if (!st)
+		return rc;
+	sqlite3_bind_int64(st, 1, sink_id);
+	bind_time(st, 2, down, until);
 	return step1(db, st, cause, "cannot update the sink");
 }
 
@@ -2439,21 +2467,10 @@ int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char
 	return step1(db, st, cause, "cannot postpone deliveries");
 }
 
-int db_deliveries_release(struct db *db, int64_t sink_id, int has_since, int64_t since, size_t *n, char **cause)
+int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, char **cause)
 {
-	int rc = 0;
-	*n = 0;
-	sqlite3_stmt *st = prep1(db, "UPDATE deliveries SET state = 'pending', next_at = NULL WHERE state = 'held'"
-				     " AND (?1 = 0 OR sink_id = ?1) AND (?2 IS NULL OR event_id IN"
-				     " (SELECT id FROM events WHERE created_at >= ?2))", cause, &rc);
-	if (!st)
-		return rc;
-	sqlite3_bind_int64(st, 1, sink_id);
-	bind_time(st, 2, has_since, since);
-	if ((rc = step1(db, st, cause, "cannot release held deliveries")) < 0)
-		return rc;
-	*n = (size_t)sqlite3_changes(db->h);
-	return 0;
+	return delivery_update(db, "UPDATE deliveries SET state = 'pending', next_at = NULL WHERE event_id = ?1 AND"
+				   " sink_id = ?2 AND state = 'held'", event_id, sink_id, 0, NULL, cause);
 }
 
 int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,

@@ -47,6 +47,8 @@ void db_rollback(struct db *db);
 
 /* The vendor's id, creating the vendor when create is set. Returns 1 found/created, 0 unknown, -1. */
 int db_vendor_id(struct db *db, const char *name, int create, int64_t now, int64_t *id, char **cause);
+/* 1 when the vendor has an incident in the archive, 0 when none yet, -1 error. */
+int db_vendor_has_incidents(struct db *db, int64_t vendor_id, char **cause);
 /* Remember what a document says about the page (name, URL, zone, id); NULLs leave fields alone. */
 int db_vendor_set_page(struct db *db, int64_t vendor_id, const struct rec_doc *doc, char **cause);
 
@@ -347,6 +349,8 @@ struct db_sink {
 	char *min_impact;          /* NULL: any */
 	int64_t created_at;
 	int64_t cursor;            /* events up to this id have been matched against the sink */
+	int has_down;
+	int64_t down_until;        /* the sink failed as a whole: nothing is sent to it before this */
 };
 void db_sink_clear(struct db_sink *s);
 void db_sinks_free(struct db_sink *s, size_t n);
@@ -359,6 +363,8 @@ int db_sink_load(struct db *db, const char *name, struct db_sink *out, char **ca
 /* Remove a sink and its deliveries: 1 removed, 0 unknown, -1 error. */
 int db_sink_remove(struct db *db, const char *name, char **cause);
 int db_sink_set_cursor(struct db *db, int64_t sink_id, int64_t cursor, char **cause);
+/* Mark the sink down until a time (down set), or up again (down 0). */
+int db_sink_set_down(struct db *db, int64_t sink_id, int down, int64_t until, char **cause);
 
 enum db_delivery_state {
 	DB_DELIVERY_PENDING,       /* to be sent when next_at has passed */
@@ -397,9 +403,8 @@ int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t
 		       char **cause);
 /* Hold back every pending delivery of the sink until at least next_at (the sink itself is failing). */
 int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char **cause);
-/* Make held deliveries pending (sink_id 0: every sink; events created at or after since when
- * has_since); *n gets how many. */
-int db_deliveries_release(struct db *db, int64_t sink_id, int has_since, int64_t since, size_t *n, char **cause);
+/* Make a held delivery pending. */
+int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, char **cause);
 /* How many of a sink's deliveries are pending, held and delivered, and the soonest pending retry. */
 struct db_sink_counts {
 	size_t pending, held, delivered;

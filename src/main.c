@@ -135,12 +135,13 @@ const struct command commands[] = {
 	  "  remove NAME      delete the sink and its pending deliveries\n"
 	  "  test NAME        send a made-up test event now (--event ID: a real one; nothing is recorded)\n"
 	  "  preview NAME     print what test would send (--event ID, --now TIME for the mail's date)\n" },
-	{ "notify", cmd_notify, "[--sink NAME] [--replay [--since TIME]] [--max N] [--verbose] [--wait]",
+	{ "notify", cmd_notify, "[--sink NAME] [--replay [--all] [--since TIME]] [--max N] [--verbose] [--wait]",
 	  "deliver pending events to the alert sinks (sync does this at its end)",
 	  "  -s, --sink NAME    only this sink\n"
 	  "      --replay       send events held back as history (recorded before a sink existed, or\n"
-	  "                     first seen in a backfill or a vendor's first page)\n"
-	  "      --since TIME   with --replay: only those recorded at or after TIME\n"
+	  "                     first seen in a backfill or a vendor's first page); needs --sink or --all\n"
+	  "      --all          with --replay: every sink\n"
+	  "      --since TIME   with --replay: only those the vendor dates at or after TIME\n"
 	  "  -v, --verbose      one line per sink\n"
 	  "      --max N        at most N attempts per sink in this run (default: until none is due)\n"
 	  "      --wait         wait for another run's lock instead of exiting 75\n"

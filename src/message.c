@@ -365,21 +365,31 @@ char *message_json(const struct db_event *ev, const struct message *m, const cha
 	return dump(o);
 }
 
-/* Slack's mrkdwn needs &, < and > escaped; n code points at most. */
-static char *slack_escape(const char *s, size_t n)
+/* Text for Slack: the first n code points of s (0: all) and, for mrkdwn (escape set), &, < and >
+ * escaped; then cut to fit limit, which Slack counts in UTF-16 units after escaping. */
+static char *slack_text(const char *s, size_t n, size_t limit, int escape)
 {
 	int cut = 0;
 	char *t = n ? message_prefix(s, n, &cut) : xstrdup(s);
 	struct buf b = BUF_INIT;
-	for (const char *c = t; *c; c++) {
-		if (*c == '&')
-			buf_adds(&b, "&amp;");
-		else if (*c == '<')
-			buf_adds(&b, "&lt;");
-		else if (*c == '>')
-			buf_adds(&b, "&gt;");
+	size_t units = 0;
+	const size_t room = limit - 2; /* " …" */
+	for (const unsigned char *c = (const unsigned char *)t; *c;) {
+		size_t len = *c < 0x80 ? 1 : *c < 0xe0 ? 2 : *c < 0xf0 ? 3 : 4;
+		const char *rep = NULL;
+		if (escape)
+			rep = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
+		size_t u = rep ? strlen(rep) : len == 4 ? 2 : 1;
+		if (units + u > room) {
+			cut = 1;
+			break;
+		}
+		if (rep)
+			buf_adds(&b, rep);
 		else
-			buf_add(&b, c, 1);
+			buf_add(&b, c, len);
+		units += u;
+		c += len;
 	}
 	if (cut)
 		buf_adds(&b, " …");
@@ -387,11 +397,24 @@ static char *slack_escape(const char *s, size_t n)
 	return buf_detach(&b);
 }
 
+/* A link target for Slack's <url|text>: the characters that would end or split it are encoded. */
+static char *slack_url(const char *url)
+{
+	struct buf b = BUF_INIT;
+	for (const char *c = url; *c; c++) {
+		if (*c == '<' || *c == '>' || *c == '|' || *c == ' ' || (unsigned char)*c < 0x20)
+			buf_addf(&b, "%%%02X", (unsigned char)*c);
+		else
+			buf_add(&b, c, 1);
+	}
+	return buf_detach(&b);
+}
+
 static void slack_field(json_t *fields, const char *name, const char *value)
 {
 	if (!value)
 		return;
-	char *v = slack_escape(value, 1800);
+	char *v = slack_text(value, 0, 1900, 1);
 	char *t = xasprintf("*%s*\n%s", name, v);
 	json_t *f = json_object();
 	json_object_set_new(f, "type", json_string("mrkdwn"));
@@ -426,8 +449,7 @@ char *message_slack(const struct message *m, const char *key)
 	json_object_set_new(o, "text", json_string(m->subject));
 	/* header: plain text, 150 characters at most */
 	char *head = m->title ? xasprintf("%s: %s", m->headline, m->title) : xstrdup(m->headline);
-	int cut = 0;
-	char *h = message_prefix(head, 148, &cut);
+	char *h = slack_text(head, 0, 150, 0);
 	json_t *hb = json_object(), *ht = json_object();
 	json_object_set_new(ht, "type", json_string("plain_text"));
 	json_object_set_new(ht, "text", json_string(h));
@@ -451,19 +473,21 @@ char *message_slack(const struct message *m, const char *key)
 	json_object_set_new(fs, "fields", fields);
 	json_array_append_new(blocks, fs);
 	if (m->changed) {
-		char *c = slack_escape(m->changed, 2800);
+		char *c = slack_text(m->changed, 0, 2900, 1);
 		char *t = xasprintf("*What changed*\n```%s```", c);
 		json_array_append_new(blocks, slack_section(t));
 		free(c);
 		free(t);
 	}
 	if (m->body) {
-		char *c = slack_escape(m->body, MESSAGE_CHAT_TRIM);
+		char *c = slack_text(m->body, MESSAGE_CHAT_TRIM, 2900, 1);
 		json_array_append_new(blocks, slack_section(c));
 		free(c);
 	}
-	char *ctx = m->url ? xasprintf("<%s|View on the status page> · %s", m->url, key ? key : "")
-			   : xasprintf("%s", key ? key : "");
+	char *link = m->url ? slack_url(m->url) : NULL;
+	char *ctx = link ? xasprintf("<%s|View on the status page> · %s", link, key ? key : "")
+			 : xasprintf("%s", key ? key : "");
+	free(link);
 	json_t *cb = json_object(), *els = json_array(), *ce = json_object();
 	json_object_set_new(ce, "type", json_string("mrkdwn"));
 	json_object_set_new(ce, "text", json_string(ctx));
@@ -588,8 +612,10 @@ static void add_header_text(struct buf *b, const char *s)
 	size_t n = strlen(s), i = 0;
 	int first = 1;
 	while (i < n) {
-		/* at most 45 bytes (60 base64 characters) a word, ending on a character boundary */
-		size_t j = i + 45 < n ? i + 45 : n;
+		/* at most 45 bytes (60 base64 characters) a word, 30 in the first one that shares its line
+		 * with "Subject: ", so that no line passes 76 characters; words end on a character boundary */
+		size_t max = first ? 30 : 45;
+		size_t j = i + max < n ? i + max : n;
 		while (j < n && j > i && ((unsigned char)s[j] & 0xc0) == 0x80)
 			j--;
 		buf_adds(b, first ? "=?UTF-8?B?" : "\n =?UTF-8?B?");

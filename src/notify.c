@@ -107,7 +107,8 @@ static int commit_one(struct db *db, int rc, char **cause)
 }
 
 static int deliver_one(struct db *db, const struct notify_opts *o, const struct alert_sink *s,
-		       const struct db_delivery *d, uint32_t *seed, struct notify_sink_report *rep, char **cause)
+		       const struct db_delivery *d, uint32_t *seed, int *was_down, struct notify_sink_report *rep,
+		       char **cause)
 {
 	struct db_event_copy oe;
 	int rc = db_event_load(db, d->event_id, &oe, cause);
@@ -130,6 +131,10 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 	}
 	if (out.result == ALERT_DELIVERED) {
 		rc = db_delivery_done(db, d->event_id, s->id, o->now, cause);
+		if (rc == 0 && *was_down) {
+			rc = db_sink_set_down(db, s->id, 0, 0, cause);
+			*was_down = 0;
+		}
 		rep->delivered++;
 	} else {
 		struct polite_policy pol;
@@ -142,8 +147,11 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 		int64_t next = o->now + delay;
 		rc = db_delivery_failed(db, d->event_id, s->id, next, out.error, cause);
 		if (rc == 0 && out.result == ALERT_SINK_DOWN) {
-			/* keep the order: nothing after this event goes before it */
-			rc = db_deliveries_postpone(db, s->id, next, cause);
+			/* keep the order: nothing after this event, even one matched later, goes before it */
+			rc = db_sink_set_down(db, s->id, 1, next, cause);
+			if (rc == 0)
+				rc = db_deliveries_postpone(db, s->id, next, cause);
+			*was_down = 1;
 			rep->down = 1;
 		}
 		rep->failed++;
@@ -154,11 +162,17 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 	return commit_one(db, rc, cause);
 }
 
-static int deliver_sink(struct db *db, const struct notify_opts *o, const struct alert_sink *s, uint32_t *seed,
-			struct notify_sink_report *rep, char **cause)
+static int deliver_sink(struct db *db, const struct notify_opts *o, const struct alert_sink *s,
+			const struct db_sink *row, uint32_t *seed, struct notify_sink_report *rep, char **cause)
 {
 	size_t attempts = 0;
 	size_t max = o->max_per_sink ? o->max_per_sink : SIZE_MAX;
+	int was_down = row->has_down;
+	if (row->has_down && row->down_until > o->now) {
+		/* still backing off: its events wait, in order */
+		rep->backing_off = 1;
+		max = 0;
+	}
 	while (!rep->down && attempts < max) {
 		struct db_delivery *due;
 		size_t n;
@@ -170,7 +184,7 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 			break;
 		}
 		for (size_t i = 0; i < n && !rep->down && attempts < max; i++, attempts++)
-			if ((rc = deliver_one(db, o, s, &due[i], seed, rep, cause)) < 0)
+			if ((rc = deliver_one(db, o, s, &due[i], seed, &was_down, rep, cause)) < 0)
 				break;
 		db_deliveries_free(due, n);
 		if (rc < 0)
@@ -184,6 +198,41 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 	rep->has_next = c.has_next;
 	rep->next_at = c.next_at;
 	return 0;
+}
+
+/* ---- replay ---- */
+
+struct held {
+	const struct notify_opts *o;
+	int64_t *ids;
+	size_t n;
+};
+
+static int collect_held(const struct db_delivery *d, const struct db_event *ev, void *arg)
+{
+	struct held *h = arg;
+	if (d->state != DB_DELIVERY_HELD || (h->o->has_since && alert_event_time(ev) < h->o->since))
+		return 0;
+	h->ids = xreallocarray(h->ids, h->n + 1, sizeof *h->ids);
+	h->ids[h->n++] = ev->id;
+	return 0;
+}
+
+/* Make the sink's held events pending (those the vendor dates at or after since, when set). */
+static int replay_sink(struct db *db, const struct notify_opts *o, int64_t sink_id, struct notify_sink_report *rep,
+		       char **cause)
+{
+	struct held h = { o, NULL, 0 };
+	int rc = db_undelivered_each(db, sink_id, 1, collect_held, &h, cause);
+	if (rc >= 0 && (rc = db_begin(db, cause)) >= 0) {
+		for (size_t i = 0; i < h.n && rc >= 0; i++)
+			rc = db_delivery_release(db, h.ids[i], sink_id, cause);
+		rc = commit_one(db, rc, cause);
+	}
+	if (rc >= 0)
+		rep->released = h.n;
+	free(h.ids);
+	return rc;
 }
 
 int notify_run(struct db *db, const struct notify_opts *o, struct notify_report *r, char **cause)
@@ -217,13 +266,10 @@ int notify_run(struct db *db, const struct notify_opts *o, struct notify_report 
 			continue;
 		}
 		rc = plan_sink(db, &s, archive_id, rep, cause);
-		if (rc >= 0 && o->replay) {
-			if ((rc = db_begin(db, cause)) >= 0)
-				rc = commit_one(db, db_deliveries_release(db, s.id, o->has_since, o->since, &rep->released,
-									  cause), cause);
-		}
+		if (rc >= 0 && o->replay)
+			rc = replay_sink(db, o, s.id, rep, cause);
 		if (rc >= 0)
-			rc = deliver_sink(db, o, &s, &seed, rep, cause);
+			rc = deliver_sink(db, o, &s, &rows[i], &seed, rep, cause);
 		r->delivered += rep->delivered;
 		r->failed += rep->failed;
 		alert_sink_clear(&s);

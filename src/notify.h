@@ -18,7 +18,7 @@ struct notify_opts {
 	size_t max_per_sink;       /* attempts per sink in one run; 0: until nothing is due */
 	uint32_t seed;             /* jitter of the backoff */
 	int replay;                /* also send what was held back as history ... */
-	int has_since;             /* ... recorded at or after since, when set */
+	int has_since;             /* ... that the vendor dates at or after since, when set */
 	int64_t since;
 };
 #define NOTIFY_BACKOFF_BASE 60      /* seconds before the first retry (up to twice that) */
@@ -33,6 +33,7 @@ struct notify_sink_report {
 	size_t failed;             /* failed attempts */
 	size_t pending;            /* waiting after the run */
 	int down;                  /* stopped early: the sink is unreachable or failing as a whole */
+	int backing_off;           /* not tried: the sink failed as a whole earlier and waits */
 	char *error;               /* the last failure, or NULL */
 	int has_next;
 	int64_t next_at;           /* the next retry, when one is pending */
