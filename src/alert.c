@@ -125,6 +125,7 @@ static int add_type(const char *item, void *arg, char **cause)
 {
 	struct alert_filter *f = arg;
 	if (str_eq(item, "all") || str_eq(item, "*")) {
+		f->all = 1;
 		for (size_t i = 0; alert_event_types[i]; i++)
 			push(&f->types, &f->n_types, alert_event_types[i]);
 		return 0;
@@ -178,12 +179,18 @@ static int type_match(const char *pattern, const char *type)
 	return str_ends(pattern, ".") ? str_starts(type, pattern) : str_eq(pattern, type);
 }
 
+int alert_filter_wants_type(const struct alert_filter *f, const char *type)
+{
+	int ok = f->n_types == 0 || f->all;
+	for (size_t i = 0; !ok && i < f->n_types; i++)
+		ok = type_match(f->types[i], type);
+	return ok;
+}
+
 int alert_filter_match(const struct alert_filter *f, const struct db_event *ev)
 {
-	int ok = f->n_types == 0;
-	for (size_t i = 0; !ok && i < f->n_types; i++)
-		ok = type_match(f->types[i], ev->type);
-	if (!ok)
+	int ok;
+	if (!alert_filter_wants_type(f, ev->type))
 		return 0;
 	if (f->n_vendors) {
 		ok = 0;
@@ -492,7 +499,7 @@ void alert_sink_to_row(const struct alert_sink *s, struct db_sink *row)
 	}
 	row->config = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(c);
-	row->types = alert_join(s->filter.types, s->filter.n_types);
+	row->types = s->filter.all ? xstrdup("all") : alert_join(s->filter.types, s->filter.n_types);
 	row->vendors = alert_join(s->filter.vendors, s->filter.n_vendors);
 	row->min_impact = s->filter.min_impact >= 0 ? xstrdup(impact_scale[s->filter.min_impact]) : NULL;
 	row->created_at = s->created_at;

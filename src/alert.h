@@ -24,6 +24,7 @@ struct alert_filter {
 	char **vendors;
 	size_t n_vendors;
 	int min_impact;            /* -1: any, even none; else an index into the impact scale */
+	int all;                   /* "all" was asked for: stored as such, so later types are included */
 };
 void alert_filter_init(struct alert_filter *f);
 void alert_filter_clear(struct alert_filter *f);
@@ -33,6 +34,8 @@ int alert_filter_types(struct alert_filter *f, const char *list, char **cause);
 int alert_filter_vendors(struct alert_filter *f, const char *list, char **cause);
 /* Set the lowest impact: none, minor, major or critical. */
 int alert_filter_impact(struct alert_filter *f, const char *name, char **cause);
+/* 1 when the filter's types take this type. */
+int alert_filter_wants_type(const struct alert_filter *f, const char *type);
 /* 1 when the filter wants ev. An event without an impact passes only when no minimum is set. */
 int alert_filter_match(const struct alert_filter *f, const struct db_event *ev);
 /* The types (or vendors) as one comma list, or NULL when empty; caller frees. */

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -73,7 +74,7 @@ static int alert_add(int argc, char **argv)
 	int kinds = 0, has_now = 0, replay = 0, has_since = 0, rc = EXIT_USAGE;
 	int64_t now = 0, since = 0;
 	const char *format = NULL;
-	char *cause = NULL;
+	char *cause = NULL, *path = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "p:w:f:e:t:v:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -222,7 +223,7 @@ static int alert_add(int argc, char **argv)
 	s.created_at = has_now ? now : (int64_t)time(NULL);
 	s.hold_before = replay ? 0 : has_since ? since : s.created_at;
 	struct db *db;
-	rc = cmd_open_archive(1, &db, NULL);
+	rc = cmd_open_archive(1, &db, &path);
 	if (rc != EXIT_OK)
 		goto out;
 	if ((rc = check_vendors(db, &s.filter)) != EXIT_OK) {
@@ -239,7 +240,11 @@ static int alert_add(int argc, char **argv)
 		rc = r == DB_LOCKED ? EXIT_LOCKED : EXIT_FATAL;
 		goto out;
 	}
-	char *types = alert_join(s.filter.types, s.filter.n_types);
+	struct stat st;
+	if (s.kind == ALERT_WEBHOOK && stat(path, &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "starchive: warning: the archive '%s' can be read by other users and now holds a "
+				"webhook URL (usually a secret): chmod 600 it\n", path);
+	char *types = s.filter.all ? xstrdup("all") : alert_join(s.filter.types, s.filter.n_types);
 	char *target = alert_target_display(&s);
 	term_printf("added sink %s: %s%s%s%s %s, for %s%s\n", s.name, alert_kind_name(s.kind),
 		    s.kind == ALERT_WEBHOOK ? " (" : "", s.kind == ALERT_WEBHOOK ? alert_format_name(s.format) : "",
@@ -250,6 +255,7 @@ static int alert_add(int argc, char **argv)
 	rc = cmd_finish(EXIT_OK);
 out:
 	free(cause);
+	free(path);
 	alert_sink_clear(&s);
 	return rc;
 }
@@ -296,8 +302,10 @@ static int alert_list(int argc, char **argv)
 			rc = EXIT_FATAL;
 			continue;
 		}
-		char created[40];
+		char created[40], down[40] = "";
 		rec_format_time(s.created_at, created, sizeof created);
+		if (rows[i].has_down)
+			rec_format_time(rows[i].down_until, down, sizeof down);
 		char *target = alert_target_display(&s);
 		if (json) {
 			json_t *o = json_object();
@@ -314,6 +322,7 @@ static int alert_list(int argc, char **argv)
 			json_object_set_new(o, "delivered", json_integer((json_int_t)cnt.delivered));
 			json_object_set_new(o, "pending", json_integer((json_int_t)cnt.pending));
 			json_object_set_new(o, "held", json_integer((json_int_t)cnt.held));
+			json_object_set_new(o, "given_up", json_integer((json_int_t)cnt.failed));
 			char *d = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			json_decref(o);
 			if (d)
@@ -327,8 +336,13 @@ static int alert_list(int argc, char **argv)
 				term_printf("; vendors %s", rows[i].vendors);
 			if (rows[i].min_impact)
 				term_printf("; impact %s or more", rows[i].min_impact);
-			term_printf("\n  since %s: %zu delivered, %zu pending, %zu held back\n", created, cnt.delivered,
+			term_printf("\n  since %s: %zu delivered, %zu pending, %zu held back", created, cnt.delivered,
 				    cnt.pending, cnt.held);
+			if (cnt.failed)
+				term_printf(", %zu given up", cnt.failed);
+			if (rows[i].has_down)
+				term_printf("; down, next try %s", down);
+			term_printf("\n");
 		}
 		free(target);
 		alert_sink_clear(&s);
@@ -464,10 +478,11 @@ static int alert_try(int argc, char **argv, int preview)
 			goto out;
 		}
 	} else {
+		/* the first type the sink takes, so that a test shows what it will get */
 		const char *type = "postmortem.published";
-		for (size_t i = 0; i < s.filter.n_types; i++)
-			if (!str_ends(s.filter.types[i], ".")) {
-				type = s.filter.types[i];
+		for (size_t i = 0; alert_event_types[i]; i++)
+			if (alert_filter_wants_type(&s.filter, alert_event_types[i])) {
+				type = alert_event_types[i];
 				break;
 			}
 		f.ev.type = f.type = xstrdup(type);

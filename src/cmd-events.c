@@ -183,7 +183,7 @@ static int print_undelivered(const struct db_delivery *d, const struct db_event 
 		rec_format_time(d->last_try_at, last, sizeof last);
 	if (d->has_next)
 		rec_format_time(d->next_at, next, sizeof next);
-	const char *state = d->state == DB_DELIVERY_HELD ? "held" : "pending";
+	const char *state = d->state == DB_DELIVERY_HELD ? "held" : d->state == DB_DELIVERY_FAILED ? "given up" : "pending";
 	if (o->json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "id", json_integer(ev->id));
@@ -192,7 +192,9 @@ static int print_undelivered(const struct db_delivery *d, const struct db_event 
 		json_object_set_new(j, "incident", ev->incident_key ? json_string(ev->incident_key) : json_null());
 		json_object_set_new(j, "created_at", json_string(created));
 		json_object_set_new(j, "sink", json_string(d->sink));
-		json_object_set_new(j, "state", json_string(state));
+		json_object_set_new(j, "state", json_string(d->state == DB_DELIVERY_HELD     ? "held"
+							    : d->state == DB_DELIVERY_FAILED ? "failed"
+											     : "pending"));
 		json_object_set_new(j, "attempts", json_integer(d->attempts));
 		json_object_set_new(j, "last_try_at", *last ? json_string(last) : json_null());
 		json_object_set_new(j, "next_try_at", *next ? json_string(next) : json_null());
@@ -210,6 +212,8 @@ static int print_undelivered(const struct db_delivery *d, const struct db_event 
 		 ev->incident_key ? ev->incident_key : "-", d->sink, state);
 	if (d->state == DB_DELIVERY_HELD)
 		buf_adds(&b, " (history from before the sink; notify --replay sends it)");
+	else if (d->state == DB_DELIVERY_FAILED)
+		buf_addf(&b, " (notify --retry-failed sends it again): %s", d->last_error ? d->last_error : "refused");
 	else if (d->attempts)
 		buf_addf(&b, ", %d attempt%s, next %s: %s", d->attempts, d->attempts == 1 ? "" : "s",
 			 *next ? next : "now", d->last_error ? d->last_error : "interrupted");

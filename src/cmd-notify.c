@@ -36,7 +36,11 @@ int cmd_notify_report(const struct notify_report *r, int verbose)
 		else if (verbose)
 			term_printf("%s: %zu delivered, %zu failed, %zu pending, %zu new (%zu held back as history)%s\n",
 				    s->name, s->delivered, s->failed, s->pending, s->matched, s->held,
-				    s->released ? ", replayed held events" : "");
+				    s->released ? ", earlier events sent again on request" : "");
+		if (s->gave_up)
+			fprintf(stderr, "starchive: sink '%s': gave up %zu event%s it kept refusing (see 'starchive events "
+					"--undelivered'; 'starchive notify --retry-failed --sink %s' sends them again)\n",
+				s->name, s->gave_up, s->gave_up == 1 ? "" : "s", s->name);
 	}
 	return failing;
 }
@@ -80,11 +84,12 @@ int cmd_notify(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "max", required_argument, NULL, 'm' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "retry-failed", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sink = NULL, *contact = NULL;
-	int replay = 0, has_since = 0, wait = 0, verbose = 0, all = 0, c;
+	int replay = 0, has_since = 0, wait = 0, verbose = 0, all = 0, retry_failed = 0, c;
 	long max = 0;
 	int64_t since = 0, now = (int64_t)time(NULL);
 	while ((c = getopt_long(argc, argv, "s:vh", opts, NULL)) != -1) {
@@ -116,6 +121,9 @@ int cmd_notify(int argc, char **argv)
 		case 'A':
 			all = 1;
 			break;
+		case 'F':
+			retry_failed = 1;
+			break;
 		case 'm': {
 			char *end;
 			max = strtol(optarg, &end, 10);
@@ -140,6 +148,10 @@ int cmd_notify(int argc, char **argv)
 	if (replay && !sink && !all) {
 		/* replaying history for a new sink must not flood the old ones */
 		cmd_error("--replay wants --sink NAME (or --all to replay every sink's history)");
+		return EXIT_USAGE;
+	}
+	if (all && !replay) {
+		cmd_error("--all goes with --replay");
 		return EXIT_USAGE;
 	}
 	term_init();
@@ -176,6 +188,7 @@ int cmd_notify(int argc, char **argv)
 	o.contact = contact;
 	o.seed = (uint32_t)now ^ ((uint32_t)getpid() << 16);
 	o.replay = replay;
+	o.retry_failed = retry_failed;
 	o.max_per_sink = (size_t)max;
 	o.has_since = has_since;
 	o.since = since;

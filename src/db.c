@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -299,7 +300,7 @@ static const char schema_3[] =
 	"  event_id INTEGER NOT NULL REFERENCES events(id),\n"
 	"  sink_id INTEGER NOT NULL REFERENCES sinks(id) ON DELETE CASCADE,\n"
 	"  key TEXT NOT NULL,\n"
-	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'held')),\n"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'held', 'failed')),\n"
 	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
 	"  next_at TEXT,\n"
 	"  last_try_at TEXT,\n"
@@ -699,6 +700,12 @@ int db_open(const char *path, int flags, struct db **out, char **cause)
 		long v = strtol(bt, &end, 10);
 		if (*end == '\0' && v >= 0 && v <= 3600000)
 			db->busy_ms = (int)v;
+	}
+	if (!exists) {
+		/* owner only: sinks keep webhook URLs and tokens here (SQLite gives its -wal the same mode) */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
 	}
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (exists ? 0 : SQLITE_OPEN_CREATE);
 	int rc = -1;
@@ -2337,7 +2344,7 @@ int db_sink_set_down(struct db *db, int64_t sink_id, int down, int64_t until, ch
 	return step1(db, st, cause, "cannot update the sink");
 }
 
-static const char *const delivery_states[] = { "pending", "delivered", "held" };
+static const char *const delivery_states[] = { "pending", "delivered", "held", "failed" };
 
 static enum db_delivery_state delivery_state(const char *s)
 {
@@ -2447,6 +2454,13 @@ int db_delivery_done(struct db *db, int64_t event_id, int64_t sink_id, int64_t n
 			       event_id, sink_id, now, NULL, cause);
 }
 
+int db_delivery_give_up(struct db *db, int64_t event_id, int64_t sink_id, const char *error, char **cause)
+{
+	return delivery_update(db, "UPDATE deliveries SET state = 'failed', next_at = NULL, last_error = ?4"
+				   " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'",
+			       event_id, sink_id, 0, error, cause);
+}
+
 int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, const char *error,
 		       char **cause)
 {
@@ -2467,10 +2481,11 @@ int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char
 	return step1(db, st, cause, "cannot postpone deliveries");
 }
 
-int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, char **cause)
+int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, enum db_delivery_state from,
+			char **cause)
 {
 	return delivery_update(db, "UPDATE deliveries SET state = 'pending', next_at = NULL WHERE event_id = ?1 AND"
-				   " sink_id = ?2 AND state = 'held'", event_id, sink_id, 0, NULL, cause);
+				   " sink_id = ?2 AND state = ?4", event_id, sink_id, 0, delivery_states[from], cause);
 }
 
 int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
@@ -2481,7 +2496,8 @@ int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
 	sqlite3_stmt *st = prep1(db, "SELECT " DELIVERY_COLS ", " EVENT_COLS " FROM deliveries d"
 				     " JOIN sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id"
 				     " LEFT JOIN incidents i ON i.id = e.incident_id"
-				     " WHERE (d.state = 'pending' OR (?2 AND d.state = 'held')) AND (?1 = 0 OR d.sink_id = ?1)"
+				     " WHERE (d.state IN ('pending', 'failed') OR (?2 AND d.state = 'held')) AND (?1 = 0 OR"
+				     " d.sink_id = ?1)"
 				     " ORDER BY d.event_id, s.name", cause, &rc);
 	if (!st)
 		return rc;
@@ -2512,7 +2528,8 @@ int db_sink_counts(struct db *db, int64_t sink_id, struct db_sink_counts *c, cha
 	memset(c, 0, sizeof *c);
 	sqlite3_stmt *st = prep1(db, "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state ="
 				     " 'held'), count(*) FILTER (WHERE state = 'delivered'), min(next_at) FILTER (WHERE"
-				     " state = 'pending') FROM deliveries WHERE sink_id = ?1", cause, &rc);
+				     " state = 'pending'), count(*) FILTER (WHERE state = 'failed') FROM deliveries"
+				     " WHERE sink_id = ?1", cause, &rc);
 	if (!st)
 		return rc;
 	sqlite3_bind_int64(st, 1, sink_id);
@@ -2521,6 +2538,7 @@ int db_sink_counts(struct db *db, int64_t sink_id, struct db_sink_counts *c, cha
 		c->held = (size_t)sqlite3_column_int64(st, 1);
 		c->delivered = (size_t)sqlite3_column_int64(st, 2);
 		c->has_next = col_time(st, 3, &c->next_at);
+		c->failed = (size_t)sqlite3_column_int64(st, 4);
 	} else {
 		rc = fail(db, cause, "cannot count deliveries");
 	}

@@ -370,6 +370,7 @@ enum db_delivery_state {
 	DB_DELIVERY_PENDING,       /* to be sent when next_at has passed */
 	DB_DELIVERY_DELIVERED,     /* confirmed: never sent to this sink again */
 	DB_DELIVERY_HELD,          /* older than the sink: recorded, sent only on replay */
+	DB_DELIVERY_FAILED,        /* the sink kept refusing this event: given up, sent again on request */
 };
 /* Record that ev goes to a sink (a no-op when it already has a row). */
 int db_delivery_add(struct db *db, int64_t event_id, int64_t sink_id, const char *key,
@@ -403,17 +404,20 @@ int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t
 		       char **cause);
 /* Hold back every pending delivery of the sink until at least next_at (the sink itself is failing). */
 int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char **cause);
-/* Make a held delivery pending. */
-int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, char **cause);
+/* Make a held (or given up) delivery pending again. */
+int db_delivery_release(struct db *db, int64_t event_id, int64_t sink_id, enum db_delivery_state from,
+			char **cause);
+/* Stop retrying an event the sink keeps refusing. */
+int db_delivery_give_up(struct db *db, int64_t event_id, int64_t sink_id, const char *error, char **cause);
 /* How many of a sink's deliveries are pending, held and delivered, and the soonest pending retry. */
 struct db_sink_counts {
-	size_t pending, held, delivered;
+	size_t pending, held, delivered, failed;
 	int has_next;
 	int64_t next_at;
 };
 int db_sink_counts(struct db *db, int64_t sink_id, struct db_sink_counts *c, char **cause);
-/* Call fn for each delivery not yet confirmed (held ones too when with_held), by event then sink,
- * with its event. */
+/* Call fn for each delivery not yet confirmed: pending and given up (held ones too when with_held),
+ * by event then sink, with its event. */
 int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
 			int (*fn)(const struct db_delivery *d, const struct db_event *ev, void *arg), void *arg,
 			char **cause);

@@ -132,15 +132,16 @@ const struct command commands[] = {
 	  "      --replay       also send events recorded before the sink existed\n"
 	  "      --replay-since TIME  ... those recorded from TIME on\n"
 	  "  list [--json]    the sinks with their delivered, pending and held-back counts\n"
-	  "  remove NAME      delete the sink and its pending deliveries\n"
+	  "  remove NAME      delete the sink and its delivery records (waits for a running sync)\n"
 	  "  test NAME        send a made-up test event now (--event ID: a real one; nothing is recorded)\n"
 	  "  preview NAME     print what test would send (--event ID, --now TIME for the mail's date)\n" },
-	{ "notify", cmd_notify, "[--sink NAME] [--replay [--all] [--since TIME]] [--max N] [--verbose] [--wait]",
+	{ "notify", cmd_notify, "[--sink NAME] [--replay [--all] [--since TIME]] [--retry-failed] [--max N] [--verbose] [--wait]",
 	  "deliver pending events to the alert sinks (sync does this at its end)",
 	  "  -s, --sink NAME    only this sink\n"
 	  "      --replay       send events held back as history (recorded before a sink existed, or\n"
 	  "                     first seen in a backfill or a vendor's first page); needs --sink or --all\n"
 	  "      --all          with --replay: every sink\n"
+	  "      --retry-failed send again the events a sink kept refusing (given up after 20 attempts)\n"
 	  "      --since TIME   with --replay: only those the vendor dates at or after TIME\n"
 	  "  -v, --verbose      one line per sink\n"
 	  "      --max N        at most N attempts per sink in this run (default: until none is due)\n"
@@ -161,7 +162,7 @@ static void usage(FILE *f)
 		   "      --db PATH   the archive (default $STARCHIVE_DB, else $XDG_DATA_HOME/starchive/archive.db)\n"
 		   "  -h, --help      this help; 'starchive COMMAND --help' for one command\n"
 		   "  -V, --version   print the version\n"
-		   "\nexit status: 0 success, 1 error, 2 usage, 3 some vendors failed, 75 archive locked\n");
+		   "\nexit status: 0 success, 1 error, 2 usage, 3 some vendors or alert sinks failed, 75 archive locked\n");
 }
 
 int cmd_usage(const char *name, int requested)

@@ -47,7 +47,8 @@ char *message_json(const struct db_event *ev, const struct message *m, const cha
 char *message_slack(const struct message *m, const char *key);
 /* A Microsoft Teams body: a message with one Adaptive Card (Workflows webhooks). */
 char *message_teams(const struct message *m, const char *key);
-/* An RFC 5322 message for "sendmail -t": LF line ends, text/plain UTF-8 in quoted-printable. */
+/* An RFC 5322 message for sendmail (which takes the recipients as arguments): LF line ends,
+ * text/plain UTF-8 in quoted-printable. */
 char *message_email(const struct message *m, const char *from, const char *const *to, size_t n_to,
 		    const char *key, int64_t now);
 

@@ -145,7 +145,15 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 		if (out.has_retry_after && out.retry_after > delay)
 			delay = out.retry_after < pol.retry_after_max ? out.retry_after : pol.retry_after_max;
 		int64_t next = o->now + delay;
-		rc = db_delivery_failed(db, d->event_id, s->id, next, out.error, cause);
+		if (out.result == ALERT_FAILED && d->attempts + 1 >= NOTIFY_GIVE_UP) {
+			/* refused every time for days: stop, and say so (notify --retry-failed sends it again) */
+			char *why = xasprintf("gave up after %d attempts: %s", d->attempts + 1, out.error ? out.error : "failed");
+			rc = db_delivery_give_up(db, d->event_id, s->id, why, cause);
+			free(why);
+			rep->gave_up++;
+		} else {
+			rc = db_delivery_failed(db, d->event_id, s->id, next, out.error, cause);
+		}
 		if (rc == 0 && out.result == ALERT_SINK_DOWN) {
 			/* keep the order: nothing after this event, even one matched later, goes before it */
 			rc = db_sink_set_down(db, s->id, 1, next, cause);
@@ -204,6 +212,7 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 
 struct held {
 	const struct notify_opts *o;
+	enum db_delivery_state from;
 	int64_t *ids;
 	size_t n;
 };
@@ -211,26 +220,27 @@ struct held {
 static int collect_held(const struct db_delivery *d, const struct db_event *ev, void *arg)
 {
 	struct held *h = arg;
-	if (d->state != DB_DELIVERY_HELD || (h->o->has_since && alert_event_time(ev) < h->o->since))
+	if (d->state != h->from || (h->o->has_since && alert_event_time(ev) < h->o->since))
 		return 0;
 	h->ids = xreallocarray(h->ids, h->n + 1, sizeof *h->ids);
 	h->ids[h->n++] = ev->id;
 	return 0;
 }
 
-/* Make the sink's held events pending (those the vendor dates at or after since, when set). */
-static int replay_sink(struct db *db, const struct notify_opts *o, int64_t sink_id, struct notify_sink_report *rep,
-		       char **cause)
+/* Make the sink's held events (or those given up) pending again; held ones only when the vendor
+ * dates them at or after since, when set. */
+static int release_sink(struct db *db, const struct notify_opts *o, int64_t sink_id, enum db_delivery_state from,
+			struct notify_sink_report *rep, char **cause)
 {
-	struct held h = { o, NULL, 0 };
+	struct held h = { o, from, NULL, 0 };
 	int rc = db_undelivered_each(db, sink_id, 1, collect_held, &h, cause);
 	if (rc >= 0 && (rc = db_begin(db, cause)) >= 0) {
 		for (size_t i = 0; i < h.n && rc >= 0; i++)
-			rc = db_delivery_release(db, h.ids[i], sink_id, cause);
+			rc = db_delivery_release(db, h.ids[i], sink_id, from, cause);
 		rc = commit_one(db, rc, cause);
 	}
 	if (rc >= 0)
-		rep->released = h.n;
+		rep->released += h.n;
 	free(h.ids);
 	return rc;
 }
@@ -267,7 +277,9 @@ int notify_run(struct db *db, const struct notify_opts *o, struct notify_report 
 		}
 		rc = plan_sink(db, &s, archive_id, rep, cause);
 		if (rc >= 0 && o->replay)
-			rc = replay_sink(db, o, s.id, rep, cause);
+			rc = release_sink(db, o, s.id, DB_DELIVERY_HELD, rep, cause);
+		if (rc >= 0 && o->retry_failed)
+			rc = release_sink(db, o, s.id, DB_DELIVERY_FAILED, rep, cause);
 		if (rc >= 0)
 			rc = deliver_sink(db, o, &s, &rows[i], &seed, rep, cause);
 		r->delivered += rep->delivered;

@@ -20,15 +20,18 @@ struct notify_opts {
 	int replay;                /* also send what was held back as history ... */
 	int has_since;             /* ... that the vendor dates at or after since, when set */
 	int64_t since;
+	int retry_failed;          /* send again what was given up */
 };
 #define NOTIFY_BACKOFF_BASE 60      /* seconds before the first retry (up to twice that) */
 #define NOTIFY_BACKOFF_MAX 21600    /* retries are never further apart than six hours */
+#define NOTIFY_GIVE_UP 20           /* attempts at an event the sink itself refuses (about three days) */
 
 struct notify_sink_report {
 	char *name;
 	size_t matched;            /* events newly matched to the sink */
 	size_t held;               /* of those, history held back */
-	size_t released;           /* held events a replay made pending */
+	size_t released;           /* held (or given up) events made pending again */
+	size_t gave_up;            /* events given up in this run (notify --retry-failed sends them again) */
 	size_t delivered;
 	size_t failed;             /* failed attempts */
 	size_t pending;            /* waiting after the run */
