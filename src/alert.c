@@ -895,7 +895,8 @@ static char **hook_env(const struct alert_sink *s, const struct db_event *ev, co
 	size_t k = 0;
 	/* ours replace any the environment has (STARCHIVE_DB and the rest pass through) */
 	static const char *const ours[] = { "STARCHIVE_SINK=", "STARCHIVE_EVENT_ID=", "STARCHIVE_EVENT_TYPE=",
-					    "STARCHIVE_IDEMPOTENCY_KEY=", "STARCHIVE_VENDOR=", "STARCHIVE_INCIDENT=",
+					    "STARCHIVE_IDEMPOTENCY_KEY=", "STARCHIVE_VENDOR=", "STARCHIVE_VENDOR_NAME=",
+					    "STARCHIVE_INCIDENT=",
 					    "STARCHIVE_TITLE=", "STARCHIVE_IMPACT=", "STARCHIVE_URL=",
 					    "STARCHIVE_SUBJECT=" };
 	for (size_t i = 0; i < n; i++) {
@@ -910,6 +911,7 @@ static char **hook_env(const struct alert_sink *s, const struct db_event *ev, co
 	env[k++] = xasprintf("STARCHIVE_EVENT_TYPE=%s", ev->type);
 	env[k++] = xasprintf("STARCHIVE_IDEMPOTENCY_KEY=%s", key);
 	env[k++] = xasprintf("STARCHIVE_VENDOR=%s", ev->vendor);
+	env[k++] = xasprintf("STARCHIVE_VENDOR_NAME=%s", m->vendor_name);
 	env[k++] = xasprintf("STARCHIVE_INCIDENT=%s", ev->incident_key ? ev->incident_key : "");
 	env[k++] = xasprintf("STARCHIVE_TITLE=%s", m->title ? m->title : "");
 	env[k++] = xasprintf("STARCHIVE_IMPACT=%s", m->impact ? m->impact : "");

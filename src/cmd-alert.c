@@ -241,7 +241,7 @@ static int alert_add(int argc, char **argv)
 		goto out;
 	}
 	struct stat st;
-	if (s.kind == ALERT_WEBHOOK && stat(path, &st) == 0 && (st.st_mode & 077))
+	if (s.kind == ALERT_WEBHOOK && stat(path, &st) == 0 && (st.st_mode & 044))
 		fprintf(stderr, "starchive: warning: the archive '%s' can be read by other users and now holds a "
 				"webhook URL (usually a secret): chmod 600 it\n", path);
 	char *types = s.filter.all ? xstrdup("all") : alert_join(s.filter.types, s.filter.n_types);
@@ -323,6 +323,7 @@ static int alert_list(int argc, char **argv)
 			json_object_set_new(o, "pending", json_integer((json_int_t)cnt.pending));
 			json_object_set_new(o, "held", json_integer((json_int_t)cnt.held));
 			json_object_set_new(o, "given_up", json_integer((json_int_t)cnt.failed));
+			json_object_set_new(o, "down_until", *down ? json_string(down) : json_null());
 			char *d = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			json_decref(o);
 			if (d)

@@ -138,7 +138,7 @@ static int emit_entry(const struct db_event *ev, void *arg)
 		.has_published = 1,
 		/* when the vendor says it happened (a backfilled 2019 postmortem is not from today) */
 		.published = alert_event_time(ev),
-		.author = ev->vendor,
+		.author = m.vendor_name,
 		.link = m.url && url_is_http(m.url) ? m.url : NULL,
 		.categories = cats,
 		.n_categories = ARRAY_SIZE(cats),

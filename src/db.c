@@ -1451,7 +1451,8 @@ int db_event_add(struct db *db, const struct db_event *ev, int64_t *id, char **c
 }
 
 #define EVENT_COLS "e.id, e.type, e.vendor, e.incident_key, e.incident_id, e.created_at, e.observed_at," \
-		   " e.document_id, e.revision_id, i.title, e.payload"
+		   " e.document_id, e.revision_id, i.title, e.payload," \
+		   " (SELECT coalesce(v.title, v.page_name) FROM vendors v WHERE v.name = e.vendor)"
 #define EVENT_FROM " FROM events e LEFT JOIN incidents i ON i.id = e.incident_id"
 
 /* An event from EVENT_COLS starting at column c; its strings live until the next step. */
@@ -1469,6 +1470,7 @@ static void event_row(sqlite3_stmt *st, int c, struct db_event *ev)
 	ev->revision_id = sqlite3_column_int64(st, c + 8);
 	ev->title = col_cstr(st, c + 9);
 	ev->payload = col_cstr(st, c + 10);
+	ev->vendor_title = col_cstr(st, c + 11);
 }
 
 int db_events_each(struct db *db, const struct db_event_filter *f,
@@ -1529,6 +1531,7 @@ static int copy_event(const struct db_event *ev, void *arg)
 	c->ev.incident_key = c->incident_key = dup_or_null(ev->incident_key);
 	c->ev.title = c->title = dup_or_null(ev->title);
 	c->ev.payload = c->payload = dup_or_null(ev->payload);
+	c->ev.vendor_title = c->vendor_title = dup_or_null(ev->vendor_title);
 	return 1;
 }
 
@@ -1548,6 +1551,7 @@ void db_event_copy_clear(struct db_event_copy *c)
 	free(c->incident_key);
 	free(c->title);
 	free(c->payload);
+	free(c->vendor_title);
 	memset(c, 0, sizeof *c);
 }
 

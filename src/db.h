@@ -168,6 +168,7 @@ struct db_event {
 	int64_t document_id;       /* 0 when none */
 	int64_t revision_id;       /* 0 when none */
 	const char *title;         /* read side only: the incident's current title */
+	const char *vendor_title;  /* read side only: the vendor's display name, or NULL */
 	const char *payload;       /* JSON object */
 };
 int db_event_add(struct db *db, const struct db_event *ev, int64_t *id, char **cause);
@@ -188,7 +189,7 @@ int db_events_each(struct db *db, const struct db_event_filter *f,
 /* An event that owns its strings (ev's pointers point at the fields below). */
 struct db_event_copy {
 	struct db_event ev;
-	char *type, *vendor, *incident_key, *title, *payload;
+	char *type, *vendor, *incident_key, *title, *payload, *vendor_title;
 };
 /* One event by id: 1 found (out filled), 0 no such event, -1 error. */
 int db_event_load(struct db *db, int64_t id, struct db_event_copy *out, char **cause);

@@ -131,7 +131,7 @@ const struct command commands[] = {
 	  "      --timeout SECS one delivery's limit (default 30)\n"
 	  "      --replay       also send events recorded before the sink existed\n"
 	  "      --replay-since TIME  ... those recorded from TIME on\n"
-	  "  list [--json]    the sinks with their delivered, pending and held-back counts\n"
+	  "  list [--json]    the sinks with their delivered, pending, held-back and given-up counts\n"
 	  "  remove NAME      delete the sink and its delivery records (waits for a running sync)\n"
 	  "  test NAME        send a made-up test event now (--event ID: a real one; nothing is recorded)\n"
 	  "  preview NAME     print what test would send (--event ID, --now TIME for the mail's date)\n" },

@@ -182,7 +182,10 @@ static void fill_text(struct message *m, const char *type, json_t *p, size_t tri
 	buf_addf(&b, "%s", m->headline);
 	if (m->title)
 		buf_addf(&b, ": %s", m->title);
-	buf_addf(&b, "\nVendor: %s\n", m->vendor);
+	if (str_eq(m->vendor_name, m->vendor))
+		buf_addf(&b, "\nVendor: %s\n", m->vendor);
+	else
+		buf_addf(&b, "\nVendor: %s (%s)\n", m->vendor_name, m->vendor);
 	if (m->impact)
 		buf_addf(&b, "Impact: %s\n", m->impact);
 	if (m->status)
@@ -253,6 +256,7 @@ int message_build(const struct db_event *ev, size_t trim, struct message *out, c
 	}
 	out->type = xstrdup(ev->type);
 	out->vendor = xstrdup(ev->vendor);
+	out->vendor_name = xstrdup(ev->vendor_title && *ev->vendor_title ? ev->vendor_title : ev->vendor);
 	out->at = ev->created_at;
 	for (size_t i = 0; i < sizeof headlines / sizeof *headlines; i++)
 		if (str_eq(ev->type, headlines[i].type))
@@ -283,8 +287,8 @@ int message_build(const struct db_event *ev, size_t trim, struct message *out, c
 		duration_format(z - a, dur, sizeof dur);
 		out->duration = xstrdup(dur);
 	}
-	out->subject = out->title ? xasprintf("%s: %s: %s", out->vendor, out->headline, out->title)
-				  : xasprintf("%s: %s", out->vendor, out->headline);
+	out->subject = out->title ? xasprintf("%s: %s: %s", out->vendor_name, out->headline, out->title)
+				  : xasprintf("%s: %s", out->vendor_name, out->headline);
 	fill_changed(out, ev->type, p);
 	chomp(out->changed);
 	fill_body(out, ev->type, p);
@@ -297,6 +301,7 @@ void message_clear(struct message *m)
 {
 	free(m->type);
 	free(m->vendor);
+	free(m->vendor_name);
 	free(m->headline);
 	free(m->title);
 	free(m->subject);
@@ -348,6 +353,7 @@ char *message_json(const struct db_event *ev, const struct message *m, const cha
 	json_object_set_new(e, "created_at", time_or_null(ev->created_at));
 	json_object_set_new(e, "observed_at", time_or_null(ev->observed_at));
 	json_object_set_new(o, "event", e);
+	json_object_set_new(o, "vendor_name", json_string(m->vendor_name));
 	json_object_set_new(o, "subject", json_string(m->subject));
 	json_object_set_new(o, "headline", json_string(m->headline));
 	json_object_set_new(o, "title", jstr_or_null(m->title));
@@ -459,7 +465,7 @@ char *message_slack(const struct message *m, const char *key)
 	free(head);
 	free(h);
 	json_t *fields = json_array();
-	slack_field(fields, "Vendor", m->vendor);
+	slack_field(fields, "Vendor", m->vendor_name);
 	slack_field(fields, "Impact", m->impact);
 	char *s = m->started ? when(m->started, NULL) : NULL;
 	char *r = m->resolved ? when(m->resolved, m->duration) : NULL;
@@ -530,7 +536,7 @@ char *message_teams(const struct message *m, const char *key)
 	if (m->title)
 		json_array_append_new(body, teams_text(m->title, "Bolder", NULL));
 	json_t *facts = json_array();
-	teams_fact(facts, "Vendor", m->vendor);
+	teams_fact(facts, "Vendor", m->vendor_name);
 	teams_fact(facts, "Impact", m->impact);
 	teams_fact(facts, "Status", m->status);
 	char *s = m->started ? when(m->started, NULL) : NULL;

@@ -15,10 +15,11 @@ struct db_event;
 
 struct message {
 	char *type;          /* the event type, "postmortem.published" */
-	char *vendor;        /* the vendor's name (slug) */
+	char *vendor;        /* the vendor's name in the archive (its slug) */
+	char *vendor_name;   /* what people call it: its title or page name, else the slug */
 	char *headline;      /* what happened, for people: "Postmortem published" */
 	char *title;         /* the incident's title, or NULL (source events) */
-	char *subject;       /* one line: "dracoon: Postmortem published: Partial Outage of the API" */
+	char *subject;       /* one line: "DRACOON: Postmortem published: Partial Outage of the API" */
 	char *url;           /* the vendor's page for the incident, or NULL */
 	char *impact;        /* NULL when unknown */
 	char *status;

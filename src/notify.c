@@ -220,7 +220,8 @@ struct held {
 static int collect_held(const struct db_delivery *d, const struct db_event *ev, void *arg)
 {
 	struct held *h = arg;
-	if (d->state != h->from || (h->o->has_since && alert_event_time(ev) < h->o->since))
+	if (d->state != h->from ||
+	    (h->from == DB_DELIVERY_HELD && h->o->has_since && alert_event_time(ev) < h->o->since))
 		return 0;
 	h->ids = xreallocarray(h->ids, h->n + 1, sizeof *h->ids);
 	h->ids[h->n++] = ev->id;
