@@ -205,6 +205,9 @@ static int deliver_sink(struct db *db, const struct notify_opts *o, const struct
 	rep->pending = c.pending;
 	rep->has_next = c.has_next;
 	rep->next_at = c.next_at;
+	if (was_down && !rep->down && !rep->backing_off && c.pending == 0 &&
+	    ((rc = db_begin(db, cause)) < 0 || (rc = commit_one(db, db_sink_set_down(db, s->id, 0, 0, cause), cause)) < 0))
+		return rc;
 	return 0;
 }
 
