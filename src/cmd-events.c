@@ -132,44 +132,71 @@ struct out {
 	int json;
 };
 
+/* The fields every event line starts with, as JSON. */
+static json_t *event_head_json(const struct db_event *ev)
+{
+	char created[40];
+	rec_format_time(ev->created_at, created, sizeof created);
+	json_t *j = json_object();
+	json_object_set_new(j, "id", json_integer(ev->id));
+	json_object_set_new(j, "type", json_string(ev->type));
+	json_object_set_new(j, "vendor", json_string(ev->vendor));
+	json_object_set_new(j, "incident", ev->incident_key ? json_string(ev->incident_key) : json_null());
+	json_object_set_new(j, "created_at", json_string(created));
+	return j;
+}
+
+/* ... and as text: "ID  CREATED  TYPE  VENDOR  INCIDENT  " */
+static void event_head_text(struct buf *b, const struct db_event *ev)
+{
+	char created[40];
+	rec_format_time(ev->created_at, created, sizeof created);
+	buf_addf(b, "%lld  %s  %-20s  %s  %s  ", (long long)ev->id, created, ev->type, ev->vendor,
+		 ev->incident_key ? ev->incident_key : "-");
+}
+
+/* Print j as one line (and free it). */
+static void put_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (s)
+		puts(s);
+	free(s);
+}
+
+/* Print b as one line: a body's line breaks stay out (and release it). */
+static void put_line(struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\n' || b->data[i] == '\t')
+			b->data[i] = ' ';
+	buf_addc(b, '\n');
+	term_puts(b->data);
+	buf_release(b);
+}
+
 static int print_event(const struct db_event *ev, void *arg)
 {
 	struct out *o = arg;
-	char created[40], observed[40];
-	rec_format_time(ev->created_at, created, sizeof created);
-	rec_format_time(ev->observed_at, observed, sizeof observed);
 	json_error_t err;
 	json_t *p = json_loads(ev->payload ? ev->payload : "{}", 0, &err);
 	if (!p)
 		p = json_object();
 	if (o->json) {
-		json_t *j = json_object();
-		json_object_set_new(j, "id", json_integer(ev->id));
-		json_object_set_new(j, "type", json_string(ev->type));
-		json_object_set_new(j, "vendor", json_string(ev->vendor));
-		json_object_set_new(j, "incident", ev->incident_key ? json_string(ev->incident_key) : json_null());
-		json_object_set_new(j, "created_at", json_string(created));
+		char observed[40];
+		rec_format_time(ev->observed_at, observed, sizeof observed);
+		json_t *j = event_head_json(ev);
 		json_object_set_new(j, "observed_at", ev->observed_at ? json_string(observed) : json_null());
 		json_object_set_new(j, "payload", p);
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		put_json(j);
 		return 0;
 	}
 	struct buf b = BUF_INIT;
-	buf_addf(&b, "%lld  %s  %-20s  %s  %s  ", (long long)ev->id, created, ev->type, ev->vendor,
-		 ev->incident_key ? ev->incident_key : "-");
+	event_head_text(&b, ev);
 	summary(&b, ev, p);
 	json_decref(p);
-	/* one event, one line: a body's line breaks stay out */
-	for (size_t i = 0; i < b.len; i++)
-		if (b.data[i] == '\n' || b.data[i] == '\t')
-			b.data[i] = ' ';
-	buf_addc(&b, '\n');
-	term_puts(b.data);
-	buf_release(&b);
+	put_line(&b);
 	return 0;
 }
 
@@ -177,20 +204,13 @@ static int print_event(const struct db_event *ev, void *arg)
 static int print_undelivered(const struct db_delivery *d, const struct db_event *ev, void *arg)
 {
 	struct out *o = arg;
-	char created[40], last[40] = "", next[40] = "";
-	rec_format_time(ev->created_at, created, sizeof created);
+	char last[40] = "", next[40] = "";
 	if (d->has_last_try)
 		rec_format_time(d->last_try_at, last, sizeof last);
 	if (d->has_next)
 		rec_format_time(d->next_at, next, sizeof next);
-	const char *state = d->state == DB_DELIVERY_HELD ? "held" : d->state == DB_DELIVERY_FAILED ? "given up" : "pending";
 	if (o->json) {
-		json_t *j = json_object();
-		json_object_set_new(j, "id", json_integer(ev->id));
-		json_object_set_new(j, "type", json_string(ev->type));
-		json_object_set_new(j, "vendor", json_string(ev->vendor));
-		json_object_set_new(j, "incident", ev->incident_key ? json_string(ev->incident_key) : json_null());
-		json_object_set_new(j, "created_at", json_string(created));
+		json_t *j = event_head_json(ev);
 		json_object_set_new(j, "sink", json_string(d->sink));
 		json_object_set_new(j, "state", json_string(d->state == DB_DELIVERY_HELD     ? "held"
 							    : d->state == DB_DELIVERY_FAILED ? "failed"
@@ -200,16 +220,13 @@ static int print_undelivered(const struct db_delivery *d, const struct db_event 
 		json_object_set_new(j, "next_try_at", *next ? json_string(next) : json_null());
 		json_object_set_new(j, "last_error", d->last_error ? json_string(d->last_error) : json_null());
 		json_object_set_new(j, "idempotency_key", json_string(d->key));
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		put_json(j);
 		return 0;
 	}
 	struct buf b = BUF_INIT;
-	buf_addf(&b, "%lld  %s  %-20s  %s  %s  -> %s: %s", (long long)ev->id, created, ev->type, ev->vendor,
-		 ev->incident_key ? ev->incident_key : "-", d->sink, state);
+	event_head_text(&b, ev);
+	buf_addf(&b, "-> %s: %s", d->sink,
+		 d->state == DB_DELIVERY_HELD ? "held" : d->state == DB_DELIVERY_FAILED ? "given up" : "pending");
 	if (d->state == DB_DELIVERY_HELD)
 		buf_adds(&b, " (history from before the sink; notify --replay sends it)");
 	else if (d->state == DB_DELIVERY_FAILED)
@@ -221,12 +238,7 @@ static int print_undelivered(const struct db_delivery *d, const struct db_event 
 		buf_addf(&b, ", waiting for the sink until %s", next);
 	else
 		buf_adds(&b, ", not tried yet");
-	for (size_t i = 0; i < b.len; i++)
-		if (b.data[i] == '\n' || b.data[i] == '\t')
-			b.data[i] = ' ';
-	buf_addc(&b, '\n');
-	term_puts(b.data);
-	buf_release(&b);
+	put_line(&b);
 	return 0;
 }
 
