@@ -614,11 +614,17 @@ static int vendor_time(const char *type, json_t *p, int64_t *t)
 	       payload_time(json_object_get(p, "latest_update"), "at", t);
 }
 
-static int is_open(json_t *p)
+/* An incident still going on where the vendor says so: a status that is not a closed one, no
+ * resolution, and a date at most a week before the capture (a feed's "investigating" from 2022 is
+ * not going on). */
+static int is_open(const char *type, json_t *p, int64_t observed)
 {
 	const char *st = json_string_value(json_object_get(p, "status"));
-	return json_is_null(json_object_get(p, "resolved_at")) &&
-	       !(st && (str_eq(st, "resolved") || str_eq(st, "postmortem") || str_eq(st, "completed")));
+	int64_t at;
+	if (!st || str_eq(st, "resolved") || str_eq(st, "postmortem") || str_eq(st, "completed") ||
+	    !json_is_null(json_object_get(p, "resolved_at")) || !vendor_time(type, p, &at))
+		return 0;
+	return observed - at <= ALERT_OPEN_RECENT;
 }
 
 int64_t alert_event_time(const struct db_event *ev)
@@ -632,7 +638,7 @@ int64_t alert_event_time(const struct db_event *ev)
 	return t;
 }
 
-int alert_event_is_old(const struct db_event *ev, int64_t t)
+int alert_event_is_old(const struct db_event *ev, int64_t t, int asked)
 {
 	if (t <= 0)
 		return 0;
@@ -641,20 +647,20 @@ int alert_event_is_old(const struct db_event *ev, int64_t t)
 		return 1;
 	json_error_t err;
 	json_t *p = json_loads(ev->payload ? ev->payload : "{}", 0, &err);
-	int backfill = json_is_true(json_object_get(p, "backfill"));
-	int baseline = json_is_true(json_object_get(p, "baseline"));
-	int old = 0;
 	int64_t at;
-	if (baseline) {
-		/* a vendor's first page lists its past: only an incident still open there is news */
-		old = !is_open(p);
-	} else if (backfill || str_eq(ev->type, "incident.new") || json_is_true(json_object_get(p, "new_incident"))) {
-		/* history (a walk back, or an incident first seen now): by when the vendor says it happened;
-		 * a walk back's events without a time are old, an incident first seen now without one is news */
-		if (vendor_time(ev->type, p, &at))
-			old = at < t;
-		else
-			old = backfill;
+	int dated = vendor_time(ev->type, p, &at);
+	int open = is_open(ev->type, p, ev->observed_at ? ev->observed_at : ev->created_at);
+	int old = 0;
+	if (json_is_true(json_object_get(p, "baseline"))) {
+		/* a source's first page lists its past: only what is going on there is news, unless a
+		 * --replay-since asked for the past from t on */
+		old = !open && !(asked && dated && at >= t);
+	} else if (json_is_true(json_object_get(p, "backfill"))) {
+		/* a walk back: by the vendor's date; undated is old */
+		old = !(dated && at >= t);
+	} else if (str_eq(ev->type, "incident.new") || json_is_true(json_object_get(p, "new_incident"))) {
+		/* an incident first seen now: news when it is going on or undated, else by its date */
+		old = !open && dated && at < t;
 	}
 	json_decref(p);
 	return old;
@@ -756,10 +762,17 @@ static void run_program(char *const *argv, char *const *env, const char *input, 
 		/* the child: only async-signal-safe calls until exec */
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* the archive, the lock and libcurl's kept connections stay ours (the error pipe is
+		 * close-on-exec already) */
+		int marked = -1;
 #ifdef CLOSE_RANGE_CLOEXEC
-		/* the archive, the lock and sockets stay ours (the error pipe is close-on-exec already) */
-		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+		marked = close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 #endif
+		if (marked != 0) {
+			long max = sysconf(_SC_OPEN_MAX);
+			for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
 		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || dup2(outp[1], 2) < 0)
 			_exit(127);
 		execve(argv[0], argv, env);

@@ -99,9 +99,13 @@ char *alert_target_display(const struct alert_sink *s);
  * incident's start), else when it was recorded. */
 int64_t alert_event_time(const struct db_event *ev);
 /* 1 when a sink whose history ends at t holds ev back: ev was recorded, or its page captured,
- * before t; or it tells history: the vendor's first page (unless the incident is still open there),
- * a walk back (sync --backfill) or an incident first seen now, when the vendor dates it before t. */
-int alert_event_is_old(const struct db_event *ev, int64_t t);
+ * before t; or it tells history: a listing source's first page (unless the incident is going on
+ * there, or asked is set, for --replay-since, and the vendor dates it at or after t), a walk back
+ * (sync --backfill) dated before t or undated, or an incident first seen now that the vendor dates
+ * before t and that is not going on. */
+int alert_event_is_old(const struct db_event *ev, int64_t t, int asked);
+/* An incident counts as going on when its vendor date is at most this long before the capture. */
+#define ALERT_OPEN_RECENT (7 * 86400)
 /* The idempotency key of an event for a sink: the same for every attempt. Caller frees. */
 char *alert_key(const char *archive_id, int64_t event_id, int64_t sink_id);
 

@@ -477,7 +477,7 @@ struct ingest {
 	int64_t vendor_id;
 	int64_t doc_id;
 	struct db_source src;
-	int baseline;             /* the vendor's first document with incidents: its events are history */
+	int baseline;             /* a listing source's first document: its events are history */
 	char **cause;
 };
 
@@ -1039,9 +1039,9 @@ int archive_ingest(struct db *db, const struct archive_input *in, struct archive
 		goto out_free;
 	}
 	res->late = g.src.has_last && in->fetched_at < g.src.last_fetched_at;
-	if ((rc = db_vendor_has_incidents(db, g.vendor_id, cause)) < 0)
-		goto fail;
-	g.baseline = rc == 0;
+	/* the first document of a listing (not of one incident's page, fetched for an incident already
+	 * known): what it lists is the source's past */
+	g.baseline = !g.src.has_last && !str_ends(res->kind, "-incident");
 	errs = errors_json(doc);
 	struct db_document d = { 0 };
 	d.source_id = g.src.id;

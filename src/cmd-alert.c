@@ -221,6 +221,11 @@ static int alert_add(int argc, char **argv)
 		goto out;
 	}
 	s.created_at = has_now ? now : (int64_t)time(NULL);
+	if (has_since && since > s.created_at) {
+		cmd_error("invalid --replay-since: it is in the future (it would hold back new events until then)");
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	s.hold_before = replay ? 0 : has_since ? since : s.created_at;
 	struct db *db;
 	rc = cmd_open_archive(1, &db, &path);
@@ -362,15 +367,21 @@ static int alert_remove(int argc, char **argv)
 	int rc = cmd_open_archive(0, &db, &path);
 	if (rc != EXIT_OK)
 		return rc;
-	/* not while a notify or sync delivers to it */
+	/* not while a notify or sync delivers to it: wait for it, unless we are one of its hooks */
 	struct run_lock *lock = NULL;
-	int lr = lock_acquire(path, 1, (int64_t)time(NULL), &lock, &cause);
+	int lr = lock_acquire(path, 0, (int64_t)time(NULL), &lock, &cause);
+	if (lr == 1 && !getenv("STARCHIVE_SINK")) {
+		fprintf(stderr, "starchive: waiting: %s\n", cause);
+		free(cause);
+		cause = NULL;
+		lr = lock_acquire(path, 1, (int64_t)time(NULL), &lock, &cause);
+	}
 	free(path);
 	if (lr != 0) {
 		cmd_error("%s", cause);
 		free(cause);
 		db_close(db);
-		return EXIT_FATAL;
+		return lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
 	}
 	int r = db_sink_remove(db, argv[1], &cause);
 	if (r < 0) {

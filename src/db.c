@@ -302,6 +302,7 @@ static const char schema_3[] =
 	"  key TEXT NOT NULL,\n"
 	"  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'held', 'failed')),\n"
 	"  attempts INTEGER NOT NULL DEFAULT 0,\n"
+	"  refusals INTEGER NOT NULL DEFAULT 0,\n"
 	"  next_at TEXT,\n"
 	"  last_try_at TEXT,\n"
 	"  last_error TEXT,\n"
@@ -1452,7 +1453,7 @@ int db_event_add(struct db *db, const struct db_event *ev, int64_t *id, char **c
 
 #define EVENT_COLS "e.id, e.type, e.vendor, e.incident_key, e.incident_id, e.created_at, e.observed_at," \
 		   " e.document_id, e.revision_id, i.title, e.payload," \
-		   " (SELECT coalesce(v.title, v.page_name) FROM vendors v WHERE v.name = e.vendor)"
+		   " (SELECT coalesce(nullif(v.title, ''), v.page_name) FROM vendors v WHERE v.name = e.vendor)"
 #define EVENT_FROM " FROM events e LEFT JOIN incidents i ON i.id = e.incident_id"
 
 /* An event from EVENT_COLS starting at column c; its strings live until the next step. */
@@ -1790,21 +1791,6 @@ static int step1(struct db *db, sqlite3_stmt *st, char **cause, const char *what
 {
 	int r = sqlite3_step(st);
 	int rc = (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : fail(db, cause, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int db_vendor_has_incidents(struct db *db, int64_t vendor_id, char **cause)
-{
-	int rc = 0;
-	sqlite3_stmt *st = prep1(db, "SELECT EXISTS (SELECT 1 FROM incidents WHERE vendor_id = ?1)", cause, &rc);
-	if (!st)
-		return rc;
-	sqlite3_bind_int64(st, 1, vendor_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = sqlite3_column_int(st, 0) != 0;
-	else
-		rc = fail(db, cause, "cannot read the vendor's incidents");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -2384,7 +2370,7 @@ void db_deliveries_free(struct db_delivery *d, size_t n)
 }
 
 #define DELIVERY_COLS "d.event_id, d.sink_id, s.name, d.key, d.state, d.attempts, d.next_at, d.last_try_at," \
-		      " d.last_error, d.delivered_at"
+		      " d.last_error, d.delivered_at, d.refusals"
 
 static void delivery_row(sqlite3_stmt *st, struct db_delivery *d)
 {
@@ -2399,6 +2385,7 @@ static void delivery_row(sqlite3_stmt *st, struct db_delivery *d)
 	d->has_last_try = col_time(st, 7, &d->last_try_at);
 	d->last_error = col_str(st, 8);
 	d->has_delivered = col_time(st, 9, &d->delivered_at);
+	d->refusals = sqlite3_column_int(st, 10);
 }
 
 int db_deliveries_due(struct db *db, int64_t sink_id, int64_t now, size_t limit, struct db_delivery **out,
@@ -2460,16 +2447,19 @@ int db_delivery_done(struct db *db, int64_t event_id, int64_t sink_id, int64_t n
 
 int db_delivery_give_up(struct db *db, int64_t event_id, int64_t sink_id, const char *error, char **cause)
 {
-	return delivery_update(db, "UPDATE deliveries SET state = 'failed', next_at = NULL, last_error = ?4"
+	return delivery_update(db, "UPDATE deliveries SET state = 'failed', next_at = NULL, last_error = ?4,"
+				   " refusals = refusals + 1"
 				   " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'",
 			       event_id, sink_id, 0, error, cause);
 }
 
-int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, const char *error,
-		       char **cause)
+int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, int refused,
+		       const char *error, char **cause)
 {
-	return delivery_update(db, "UPDATE deliveries SET next_at = ?3, last_error = ?4"
-				   " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'",
+	return delivery_update(db, refused ? "UPDATE deliveries SET next_at = ?3, last_error = ?4, refusals = refusals + 1"
+					     " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'"
+					   : "UPDATE deliveries SET next_at = ?3, last_error = ?4"
+					     " WHERE event_id = ?1 AND sink_id = ?2 AND state = 'pending'",
 			       event_id, sink_id, next_at, error, cause);
 }
 
@@ -2512,7 +2502,7 @@ int db_undelivered_each(struct db *db, int64_t sink_id, int with_held,
 		struct db_delivery d;
 		struct db_event ev;
 		delivery_row(st, &d);
-		event_row(st, 10, &ev);
+		event_row(st, 11, &ev);
 		rc = fn(&d, &ev, arg);
 		free(d.sink);
 		free(d.key);

@@ -47,8 +47,6 @@ void db_rollback(struct db *db);
 
 /* The vendor's id, creating the vendor when create is set. Returns 1 found/created, 0 unknown, -1. */
 int db_vendor_id(struct db *db, const char *name, int create, int64_t now, int64_t *id, char **cause);
-/* 1 when the vendor has an incident in the archive, 0 when none yet, -1 error. */
-int db_vendor_has_incidents(struct db *db, int64_t vendor_id, char **cause);
 /* Remember what a document says about the page (name, URL, zone, id); NULLs leave fields alone. */
 int db_vendor_set_page(struct db *db, int64_t vendor_id, const struct rec_doc *doc, char **cause);
 
@@ -384,6 +382,7 @@ struct db_delivery {
 	char *key;                 /* idempotency key */
 	enum db_delivery_state state;
 	int attempts;
+	int refusals;              /* attempts the sink refused this event (while it was up) */
 	int has_next;
 	int64_t next_at;
 	int has_last_try;
@@ -400,9 +399,9 @@ int db_deliveries_due(struct db *db, int64_t sink_id, int64_t now, size_t limit,
 int db_delivery_tried(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause);
 /* The sink confirmed the event. */
 int db_delivery_done(struct db *db, int64_t event_id, int64_t sink_id, int64_t now, char **cause);
-/* The attempt failed: retry not before next_at. */
-int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, const char *error,
-		       char **cause);
+/* The attempt failed: retry not before next_at; refused: the sink refused this event (not: it was down). */
+int db_delivery_failed(struct db *db, int64_t event_id, int64_t sink_id, int64_t next_at, int refused,
+		       const char *error, char **cause);
 /* Hold back every pending delivery of the sink until at least next_at (the sink itself is failing). */
 int db_deliveries_postpone(struct db *db, int64_t sink_id, int64_t next_at, char **cause);
 /* Make a held (or given up) delivery pending again. */

@@ -382,6 +382,9 @@ static char *slack_text(const char *s, size_t n, size_t limit, int escape)
 	const size_t room = limit - 2; /* " …" */
 	for (const unsigned char *c = (const unsigned char *)t; *c;) {
 		size_t len = *c < 0x80 ? 1 : *c < 0xe0 ? 2 : *c < 0xf0 ? 3 : 4;
+		for (size_t k = 1; k < len; k++)
+			if (!c[k])
+				len = k;   /* a cut sequence never reads past the end */
 		const char *rep = NULL;
 		if (escape)
 			rep = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
@@ -410,6 +413,8 @@ static char *slack_url(const char *url)
 	for (const char *c = url; *c; c++) {
 		if (*c == '<' || *c == '>' || *c == '|' || *c == ' ' || (unsigned char)*c < 0x20)
 			buf_addf(&b, "%%%02X", (unsigned char)*c);
+		else if (*c == '&')
+			buf_adds(&b, "&amp;");
 		else
 			buf_add(&b, c, 1);
 	}
@@ -624,6 +629,8 @@ static void add_header_text(struct buf *b, const char *s)
 		size_t j = i + max < n ? i + max : n;
 		while (j < n && j > i && ((unsigned char)s[j] & 0xc0) == 0x80)
 			j--;
+		if (j == i)
+			j = i + max < n ? i + max : n;   /* not UTF-8 there: cut anyway */
 		buf_adds(b, first ? "=?UTF-8?B?" : "\n =?UTF-8?B?");
 		first = 0;
 		for (size_t k = i; k < j; k += 3) {

@@ -54,7 +54,7 @@ static int plan_event(const struct db_event *ev, void *arg)
 	struct plan *p = arg;
 	p->last_id = ev->id;
 	if (alert_filter_match(&p->sink->filter, ev)) {
-		int old = alert_event_is_old(ev, p->sink->hold_before);
+		int old = alert_event_is_old(ev, p->sink->hold_before, p->sink->hold_before != p->sink->created_at);
 		char *key = alert_key(p->archive_id, ev->id, p->sink->id);
 		int rc = db_delivery_add(p->db, ev->id, p->sink->id, key, old ? DB_DELIVERY_HELD : DB_DELIVERY_PENDING,
 					 p->cause);
@@ -145,14 +145,14 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 		if (out.has_retry_after && out.retry_after > delay)
 			delay = out.retry_after < pol.retry_after_max ? out.retry_after : pol.retry_after_max;
 		int64_t next = o->now + delay;
-		if (out.result == ALERT_FAILED && d->attempts + 1 >= NOTIFY_GIVE_UP) {
+		if (out.result == ALERT_FAILED && d->refusals + 1 >= NOTIFY_GIVE_UP) {
 			/* refused every time for days: stop, and say so (notify --retry-failed sends it again) */
-			char *why = xasprintf("gave up after %d attempts: %s", d->attempts + 1, out.error ? out.error : "failed");
+			char *why = xasprintf("gave up after %d refusals: %s", d->refusals + 1, out.error ? out.error : "failed");
 			rc = db_delivery_give_up(db, d->event_id, s->id, why, cause);
 			free(why);
 			rep->gave_up++;
 		} else {
-			rc = db_delivery_failed(db, d->event_id, s->id, next, out.error, cause);
+			rc = db_delivery_failed(db, d->event_id, s->id, next, out.result == ALERT_FAILED, out.error, cause);
 		}
 		if (rc == 0 && out.result == ALERT_SINK_DOWN) {
 			/* keep the order: nothing after this event, even one matched later, goes before it */

@@ -24,7 +24,7 @@ struct notify_opts {
 };
 #define NOTIFY_BACKOFF_BASE 60      /* seconds before the first retry (up to twice that) */
 #define NOTIFY_BACKOFF_MAX 21600    /* retries are never further apart than six hours */
-#define NOTIFY_GIVE_UP 20           /* attempts at an event the sink itself refuses (about three days) */
+#define NOTIFY_GIVE_UP 20           /* refusals of one event by a sink that is up (about three days) */
 
 struct notify_sink_report {
 	char *name;

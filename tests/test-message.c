@@ -127,30 +127,41 @@ static void check_email(const struct message *m)
 
 static void check_history(void)
 {
-	int64_t sink = 1758000000; /* the sink was made then */
+	int64_t sink = 1758000000; /* the sink was made then: 2025-09-16T05:20:00Z */
 	struct db_event ev = event("postmortem.published", "{\"title\":\"t\",\"published_at\":null}");
-	CHECK(!alert_event_is_old(&ev, sink), "a postmortem recorded after the sink is news");
-	CHECK(!alert_event_is_old(&ev, 0), "a replayed sink holds nothing");
+	ev.created_at = ev.observed_at = sink + 600;
+	CHECK(!alert_event_is_old(&ev, sink, 0), "a postmortem recorded after the sink is news");
+	CHECK(!alert_event_is_old(&ev, 0, 0), "a replayed sink holds nothing");
 	ev.created_at = sink - 1;
-	CHECK(alert_event_is_old(&ev, sink), "recorded before the sink");
-	ev.created_at = sink + 10;
+	CHECK(alert_event_is_old(&ev, sink, 0), "recorded before the sink");
+	ev.created_at = sink + 600;
 	ev.observed_at = sink - 86400 * 200;
-	CHECK(alert_event_is_old(&ev, sink), "learnt from a capture older than the sink (an import)");
-	ev.observed_at = sink + 10;
+	CHECK(alert_event_is_old(&ev, sink, 0), "learnt from a capture older than the sink (an import)");
+	ev.observed_at = sink + 600;
 	ev.payload = "{\"backfill\":true,\"published_at\":null}";
-	CHECK(alert_event_is_old(&ev, sink), "a walk back without a date is history");
+	CHECK(alert_event_is_old(&ev, sink, 0), "a walk back without a date is history");
 	ev.payload = "{\"backfill\":true,\"published_at\":\"2025-09-20T00:00:00Z\"}";
-	CHECK(!alert_event_is_old(&ev, sink), "a walk back that finds a postmortem dated after the sink");
+	CHECK(!alert_event_is_old(&ev, sink, 0), "a walk back that finds a postmortem dated after the sink");
+
 	ev.type = "incident.new";
-	ev.payload = "{\"baseline\":true,\"status\":\"resolved\",\"started_at\":\"2025-09-20T00:00:00Z\","
-		     "\"resolved_at\":\"2025-09-20T01:00:00Z\"}";
-	CHECK(alert_event_is_old(&ev, sink), "a vendor's first page: a resolved incident is history");
-	ev.payload = "{\"baseline\":true,\"status\":\"investigating\",\"resolved_at\":null}";
-	CHECK(!alert_event_is_old(&ev, sink), "a vendor's first page: an open incident is news");
-	ev.payload = "{\"started_at\":\"2024-01-01T00:00:00Z\"}";
-	CHECK(alert_event_is_old(&ev, sink), "an incident first seen now that the vendor dates long before");
+	ev.payload = "{\"baseline\":true,\"status\":\"resolved\",\"started_at\":\"2025-09-16T05:25:00Z\","
+		     "\"resolved_at\":\"2025-09-16T05:28:00Z\"}";
+	CHECK(alert_event_is_old(&ev, sink, 0), "a source's first page: a resolved incident is history, however recent");
+	CHECK(!alert_event_is_old(&ev, sink - 86400, 1), "... unless --replay-since asked for it");
+	ev.payload = "{\"baseline\":true,\"status\":\"investigating\",\"started_at\":\"2025-09-16T05:00:00Z\","
+		     "\"resolved_at\":null}";
+	CHECK(!alert_event_is_old(&ev, sink, 0), "a source's first page: an incident going on is news");
+	ev.payload = "{\"baseline\":true,\"status\":\"investigating\",\"started_at\":\"2022-03-01T00:00:00Z\","
+		     "\"resolved_at\":null}";
+	CHECK(alert_event_is_old(&ev, sink, 0), "a feed's 'investigating' from 2022 is not going on");
+	ev.payload = "{\"baseline\":true,\"started_at\":\"2025-09-16T05:00:00Z\",\"resolved_at\":null}";
+	CHECK(alert_event_is_old(&ev, sink, 0), "no status: not known to be going on");
+	ev.payload = "{\"status\":\"resolved\",\"started_at\":\"2024-01-01T00:00:00Z\"}";
+	CHECK(alert_event_is_old(&ev, sink, 0), "an incident first seen now, over long before the sink");
+	ev.payload = "{\"status\":\"investigating\",\"started_at\":\"2025-09-16T05:15:00Z\",\"resolved_at\":null}";
+	CHECK(!alert_event_is_old(&ev, sink, 0), "an incident that started just before the sink and is going on");
 	ev.payload = "{\"started_at\":null}";
-	CHECK(!alert_event_is_old(&ev, sink), "an incident first seen now without a date is news");
+	CHECK(!alert_event_is_old(&ev, sink, 0), "an incident first seen now without a date is news");
 	CHECK(alert_event_time(&ev) == ev.created_at, "no vendor time: when it was recorded");
 }
 
