@@ -263,6 +263,13 @@ int message_build(const struct db_event *ev, size_t trim, struct message *out, c
 			out->headline = xstrdup(headlines[i].headline);
 	if (!out->headline)
 		out->headline = xstrdup(ev->type);
+	const char *ust = str_starts(ev->type, "update.") ? jget(json_object_get(p, "update"), "status") : NULL;
+	if (ust && *ust) {
+		/* "New update (identified)": the stage the vendor reached says most */
+		char *h = xasprintf("%s (%s)", out->headline, ust);
+		free(out->headline);
+		out->headline = h;
+	}
 	if (str_eq(ev->type, "postmortem.changed") && json_is_true(json_object_get(p, "filled"))) {
 		free(out->headline);
 		out->headline = xstrdup("Postmortem text published");
