@@ -130,18 +130,19 @@ const struct command commands[] = {
 	  "      --min-impact I only incidents of impact I or more: none, minor, major, critical\n"
 	  "      --timeout SECS one delivery's limit (default 30)\n"
 	  "      --replay       also send events recorded before the sink existed\n"
-	  "      --replay-since TIME  ... those recorded from TIME on\n"
+	  "      --replay-since TIME  ... those recorded from TIME on, first pages' too if dated from TIME\n"
 	  "  list [--json]    the sinks with their delivered, pending, held-back and given-up counts\n"
-	  "  remove NAME      delete the sink and its delivery records (waits for a running sync)\n"
+	  "  remove NAME      delete the sink and its delivery records (waits for a running sync;\n"
+	  "                   from a hook it exits 75 instead)\n"
 	  "  test NAME        send a made-up test event now (--event ID: a real one; nothing is recorded)\n"
 	  "  preview NAME     print what test would send (--event ID, --now TIME for the mail's date)\n" },
 	{ "notify", cmd_notify, "[--sink NAME] [--replay [--all] [--since TIME]] [--retry-failed] [--max N] [--verbose] [--wait]",
 	  "deliver pending events to the alert sinks (sync does this at its end)",
 	  "  -s, --sink NAME    only this sink\n"
 	  "      --replay       send events held back as history (recorded before a sink existed, or\n"
-	  "                     first seen in a backfill or a vendor's first page); needs --sink or --all\n"
+	  "                     first seen in a backfill or a source's first page); needs --sink or --all\n"
 	  "      --all          with --replay: every sink\n"
-	  "      --retry-failed send again the events a sink kept refusing (given up after 20 attempts)\n"
+	  "      --retry-failed send again the events a sink kept refusing (given up after 20 refusals)\n"
 	  "      --since TIME   with --replay: only those the vendor dates at or after TIME\n"
 	  "  -v, --verbose      one line per sink\n"
 	  "      --max N        at most N attempts per sink in this run (default: until none is due)\n"
