@@ -199,16 +199,24 @@ static int id_conflict(const struct rec_update *a, const struct rec_update *b)
 	return a->id && b->id && strcmp(a->id, b->id) != 0;
 }
 
+/* An update known only from a history index's one line: no vendor id, label or time. */
+static int is_summary(const struct rec_update *u)
+{
+	return !u->id && !u->status && !u->at.ok && u->body;
+}
+
 /* Which stored update (index < ns) each observed update is, or -1. Passes from the surest to the
  * loosest: vendor id; same minute, label and text; same minute and label (an edit); same label and
- * text (a time read in a wrong zone); a shortened copy of a text in the same minute. */
+ * text (a time read in a wrong zone); a shortened copy of a text in the same minute; an index's
+ * one-line summary and the update it begins (the latest such update first). */
 static void match_updates(const struct rec_incident *m, size_t ns, const struct rec_incident *o, long *match)
 {
 	unsigned char *used = xcalloc(ns + 1, 1);
 	for (size_t j = 0; j < o->n_updates; j++)
 		match[j] = -1;
-	for (int pass = 0; pass < 5; pass++) {
-		for (size_t j = 0; j < o->n_updates; j++) {
+	for (int pass = 0; pass < 6; pass++) {
+		for (size_t k = 0; k < o->n_updates; k++) {
+			size_t j = pass == 5 ? o->n_updates - 1 - k : k;
 			if (match[j] >= 0)
 				continue;
 			const struct rec_update *ou = &o->updates[j];
@@ -227,9 +235,13 @@ static void match_updates(const struct rec_incident *m, size_t ns, const struct 
 					ok = same_minute(&su->at, &ou->at) && !(su->id && ou->id);
 				else if (pass == 3)
 					ok = su->body && ou->body && diff_same_text(su->body, ou->body);
-				else
+				else if (pass == 4)
 					ok = same_minute(&su->at, &ou->at) && (diff_is_truncation(ou->body, su->body) ||
 									       diff_is_truncation(su->body, ou->body));
+				else
+					ok = (is_summary(su) && (diff_same_text(su->body, ou->body) ||
+								 diff_is_prefix(su->body, ou->body))) ||
+					     (is_summary(ou) && diff_is_prefix(ou->body, su->body));
 				if (ok) {
 					match[j] = (long)i;
 					used[i] = 1;
@@ -246,6 +258,7 @@ static void match_updates(const struct rec_incident *m, size_t ns, const struct 
 static char *merge_update(struct rec_update *m, const struct rec_update *o, int newer)
 {
 	char *edited = NULL;
+	int m_summary = is_summary(m), o_summary = is_summary(o);
 	if (!m->id && o->id)
 		rec_set(&m->id, o->id);
 	if (o->status && !str_eq(m->status, o->status) &&
@@ -261,9 +274,9 @@ static char *merge_update(struct rec_update *m, const struct rec_update *o, int 
 	if (o->body && !m->body) {
 		rec_set(&m->body, o->body);
 	} else if (o->body && m->body && !diff_same_text(m->body, o->body)) {
-		if (diff_is_truncation(o->body, m->body)) {
-			/* a shortened copy (an index page's excerpt) adds nothing */
-		} else if (diff_is_truncation(m->body, o->body)) {
+		if (diff_is_truncation(o->body, m->body) || (o_summary && diff_is_prefix(o->body, m->body))) {
+			/* a shortened copy (an index page's excerpt or one-line summary) adds nothing */
+		} else if (diff_is_truncation(m->body, o->body) || (m_summary && diff_is_prefix(m->body, o->body))) {
 			rec_set(&m->body, o->body); /* the whole text where only an excerpt was known */
 			rec_set(&m->body_html, o->body_html);
 		} else if (newer) {

@@ -139,6 +139,20 @@ int diff_is_truncation(const char *a, const char *b)
 	return r;
 }
 
+int diff_is_prefix(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	char *x = diff_reader_text(a), *y = diff_reader_text(b);
+	size_t n = strlen(x);
+	int r = n >= 10 && n < strlen(y) && strncmp(x, y, n) == 0 &&
+		(y[n] == ' ' || y[n] == '.' || y[n] == ',' || y[n] == ';' || y[n] == ':' || y[n] == '!' || y[n] == '?' ||
+		 x[n - 1] == '.' || x[n - 1] == '!' || x[n - 1] == '?');
+	free(x);
+	free(y);
+	return r;
+}
+
 /* ---- line diff ---- */
 
 struct lines {

@@ -14,6 +14,9 @@ char *diff_reader_text(const char *s);
 int diff_same_text(const char *a, const char *b);
 /* 1 when a reads as a shortened copy of b: a prefix of it ending in "..." or an ellipsis. */
 int diff_is_truncation(const char *a, const char *b);
+/* 1 when a, as read (diff_reader_text), begins b and stops where a word of b ends: a history
+ * index's one-line summary of an update whose page has the whole text. */
+int diff_is_prefix(const char *a, const char *b);
 
 /* A unified diff of the lines of old and new ("@@ -a,b +c,d @@" hunks with context lines around
  * each change, "-", "+" and " " prefixes); "" when the lines are the same. NULL reads as "". */

@@ -307,6 +307,12 @@ int main(int argc, char **argv)
 	CHECK(diff_is_truncation("The cause has been identif...", "The cause has been identified."), "excerpt");
 	CHECK(diff_is_truncation("The cause has been\xe2\x80\xa6", "The cause has been identified."), "ellipsis");
 	CHECK(!diff_is_truncation("The cause has been identified.", "The cause has been identified."), "same");
+	CHECK(diff_is_prefix("This incident has been resolved.", "This incident has been resolved. We will publish"),
+	      "a summary begins the update");
+	CHECK(diff_is_prefix("We are investigating", "We are investigating reports of errors"), "ends at a word");
+	CHECK(!diff_is_prefix("We are investiga", "We are investigating reports"), "not inside a word");
+	CHECK(!diff_is_prefix("Resolved.", "Resolved. All good"), "too short to say");
+	CHECK(!diff_is_prefix("This incident has been resolved.", "This incident has been resolved."), "same is not a prefix");
 
 	check_diff("a\nb\nc\nd\ne\n", "a\nb\nC\nd\ne\n", "@@ -2,3 +2,3 @@\n b\n-c\n+C\n d\n");
 	check_diff("a\n", "a\nb", "@@ -1 +1,2 @@\n a\n+b\n");
