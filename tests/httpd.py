@@ -3,7 +3,9 @@
 
 Binds 127.0.0.1 on free ports (one per --ports; two ports look like two hosts to a client),
 prints "PORTS p1 p2 ..." on standard output (and writes the same line to --port-file), serves
-files under --root at /files/..., and misbehaves on demand:
+files under --root at /files/..., and misbehaves on demand. With --tls-cert and --tls-key one more
+port, last on the PORTS line, speaks TLS with that certificate (a self-signed one: a client that
+verifies must refuse it).
 
   /fault/304-etag            JSON with a weak ETag that changes with /_ctl/bump; honours If-None-Match
   /fault/304-lm              JSON with a Last-Modified that changes with /_ctl/bump; honours If-Modified-Since
@@ -527,9 +529,18 @@ def main():
     ap.add_argument("--watch-stdin", action="store_true", help="exit when standard input closes")
     ap.add_argument("--serve-root", action="store_true",
                     help="also serve --root at / (a query maps to a file: /history?page=2 is history-page-2)")
+    ap.add_argument("--tls-cert", help="also listen with TLS on one more port, with this certificate (PEM) ...")
+    ap.add_argument("--tls-key", help="... and this key; its port comes last on the PORTS line")
     OPTS = ap.parse_args()
 
     servers = [Server(("127.0.0.1", 0), Handler) for _ in range(max(1, OPTS.ports))]
+    if OPTS.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(OPTS.tls_cert, OPTS.tls_key)
+        tls = Server(("127.0.0.1", 0), Handler)
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     STATE.gzip_bomb()  # built before the ports are announced: a loaded machine cannot time the request out
