@@ -5,7 +5,7 @@ Binds 127.0.0.1 on free ports (one per --ports; two ports look like two hosts to
 prints "PORTS p1 p2 ..." on standard output (and writes the same line to --port-file), serves
 files under --root at /files/..., and misbehaves on demand. With --tls-cert and --tls-key one more
 port, last on the PORTS line, speaks TLS with that certificate (a self-signed one: a client that
-verifies must refuse it).
+verifies must refuse it). --blackhole-file FILE gets a port where connecting never completes.
 
   /fault/304-etag            JSON with a weak ETag that changes with /_ctl/bump; honours If-None-Match
   /fault/304-lm              JSON with a Last-Modified that changes with /_ctl/bump; honours If-Modified-Since
@@ -531,7 +531,27 @@ def main():
                     help="also serve --root at / (a query maps to a file: /history?page=2 is history-page-2)")
     ap.add_argument("--tls-cert", help="also listen with TLS on one more port, with this certificate (PEM) ...")
     ap.add_argument("--tls-key", help="... and this key; its port comes last on the PORTS line")
+    ap.add_argument("--blackhole-file", help="write here a port whose connections never complete (its accept "
+                    "queue is full, so the kernel drops new SYNs): a client's connect timeout fires")
     OPTS = ap.parse_args()
+    if OPTS.blackhole_file:
+        import socket
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        fillers = []
+        for _ in range(4):  # fill the queue; never accepted
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(hole.getsockname())
+            except BlockingIOError:
+                pass
+            fillers.append(c)
+        time.sleep(0.2)
+        with open(OPTS.blackhole_file + ".tmp", "w") as f:
+            f.write("%d\n" % hole.getsockname()[1])
+        os.replace(OPTS.blackhole_file + ".tmp", OPTS.blackhole_file)
 
     servers = [Server(("127.0.0.1", 0), Handler) for _ in range(max(1, OPTS.ports))]
     if OPTS.tls_cert:
