@@ -311,7 +311,7 @@ static const char schema_3[] =
 	");\n"
 	"CREATE INDEX deliveries_by_sink ON deliveries(sink_id, state, event_id);\n"
 	"CREATE VIEW delivery_log AS\n"
-	"SELECT d.event_id, s.name AS sink, e.type, e.vendor, e.incident_key, d.state, d.attempts,\n"
+	"SELECT d.event_id, s.name AS sink, e.type, e.vendor, e.incident_key, d.state, d.attempts, d.refusals,\n"
 	"  d.last_try_at, d.next_at, d.delivered_at, d.last_error, d.key\n"
 	"FROM deliveries d JOIN sinks s ON s.id = d.sink_id JOIN events e ON e.id = d.event_id;\n";
 
