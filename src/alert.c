@@ -723,41 +723,23 @@ static void keep_tail(struct buf *b, const char *data, size_t n)
 static void run_program(char *const *argv, char *const *env, const char *input, size_t len, int timeout,
 			const char *what, struct alert_outcome *out)
 {
-	int in[2], outp[2], errp[2];
-	if (pipe2(in, O_CLOEXEC) != 0) {
-		out->result = ALERT_SINK_DOWN;
-		out->error = xasprintf("cannot run %s: %s", what, strerror(errno));
-		return;
-	}
-	if (pipe2(outp, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		out->result = ALERT_SINK_DOWN;
-		out->error = xasprintf("cannot run %s: %s", what, strerror(errno));
-		return;
-	}
-	if (pipe2(errp, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		close(outp[0]);
-		close(outp[1]);
-		out->result = ALERT_SINK_DOWN;
-		out->error = xasprintf("cannot run %s: %s", what, strerror(errno));
-		return;
-	}
-	pid_t pid = fork();
+	/* stdin, stdout+stderr, and a pipe that only an exec failure writes to */
+	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int k = 0;
+	while (k < 3 && pipe2(p[k], O_CLOEXEC) == 0)
+		k++;
+	pid_t pid = k == 3 ? fork() : -1;
 	if (pid < 0) {
 		int e = errno;
-		close(in[0]);
-		close(in[1]);
-		close(outp[0]);
-		close(outp[1]);
-		close(errp[0]);
-		close(errp[1]);
+		for (int i = 0; i < k; i++) {
+			close(p[i][0]);
+			close(p[i][1]);
+		}
 		out->result = ALERT_SINK_DOWN;
 		out->error = xasprintf("cannot run %s: %s", what, strerror(e));
 		return;
 	}
+	int *in = p[0], *outp = p[1], *errp = p[2];
 	if (pid == 0) {
 		/* the child: only async-signal-safe calls until exec */
 		setpgid(0, 0);
@@ -936,12 +918,6 @@ static char **hook_env(const struct alert_sink *s, const struct db_event *ev, co
 	return env;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static void deliver_program(const struct alert_sink *s, const struct db_event *ev, const struct message *m,
 			    const char *key, struct alert_outcome *out)
@@ -964,7 +940,7 @@ static void deliver_program(const struct alert_sink *s, const struct db_event *e
 	body[len] = '\0';
 	run_program(argv, env, body, len, s->timeout, "hook", out);
 	free(argv);
-	free_strv(env, n_env);
+	free_list(env, n_env);
 	free(body);
 }
 
@@ -1013,7 +989,7 @@ char *alert_render(const struct alert_sink *s, const struct db_event *ev, const 
 		buf_addf(&b, "\n%s", body);
 		free(body);
 		body = buf_detach(&b);
-		free_strv(env, n_env);
+		free_list(env, n_env);
 	}
 	message_clear(&m);
 	if (!body)
@@ -1199,7 +1175,7 @@ static void deliver_webhook(const struct alert_sink *s, const struct db_event *e
 	}
 	free(cause);
 	fetch_result_release(&res);
-	free_strv(headers, nh);
+	free_list(headers, nh);
 	free(body);
 }
 

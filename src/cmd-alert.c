@@ -372,16 +372,17 @@ static int alert_remove(int argc, char **argv)
 	int lr = lock_acquire(path, 0, (int64_t)time(NULL), &lock, &cause);
 	if (lr == 1 && !getenv("STARCHIVE_SINK")) {
 		fprintf(stderr, "starchive: waiting: %s\n", cause);
-		free(cause);
-		cause = NULL;
-		lr = lock_acquire(path, 1, (int64_t)time(NULL), &lock, &cause);
-	}
-	free(path);
-	if (lr != 0) {
+		rc = cmd_lock(path, 1, (int64_t)time(NULL), &lock);
+	} else if (lr != 0) {
 		cmd_error("%s", cause);
-		free(cause);
+		rc = lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
+	}
+	free(cause);
+	cause = NULL;
+	free(path);
+	if (rc != EXIT_OK) {
 		db_close(db);
-		return lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
+		return rc;
 	}
 	int r = db_sink_remove(db, argv[1], &cause);
 	if (r < 0) {

@@ -8,6 +8,7 @@
 
 #include "archive.h"
 #include "cmd.h"
+#include "lock.h"
 #include "db.h"
 #include "util.h"
 
@@ -94,4 +95,14 @@ int cmd_find_incident(struct db *db, const char *vendor, const char *key, int64_
 		return EXIT_FATAL;
 	}
 	return EXIT_OK;
+}
+
+int cmd_lock(const char *archive_path, int wait, int64_t now, struct run_lock **out)
+{
+	char *cause = NULL;
+	int lr = lock_acquire(archive_path, wait, now, out, &cause);
+	if (lr != 0)
+		cmd_error("%s", cause);
+	free(cause);
+	return lr == 0 ? EXIT_OK : lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
 }

@@ -161,13 +161,10 @@ int cmd_notify(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	struct run_lock *lock = NULL;
-	int lr = lock_acquire(path, wait, now, &lock, &cause);
-	if (lr != 0) {
-		cmd_error("%s", cause);
-		free(cause);
+	if ((rc = cmd_lock(path, wait, now, &lock)) != EXIT_OK) {
 		db_close(db);
 		free(path);
-		return lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
+		return rc;
 	}
 	if (sink) {
 		struct db_sink row;

@@ -184,14 +184,11 @@ int cmd_sync(int argc, char **argv)
 		return rc;
 	}
 	struct run_lock *lock = NULL;
-	int lr = lock_acquire(path, wait, so.now, &lock, &cause);
-	if (lr != 0) {
-		cmd_error("%s", cause);
-		free(cause);
+	if ((rc = cmd_lock(path, wait, so.now, &lock)) != EXIT_OK) {
 		db_close(db);
 		free(path);
 		free(sched);
-		return lr == 1 ? EXIT_LOCKED : EXIT_FATAL;
+		return rc;
 	}
 	if (backfill) {
 		struct sync_backfill_report br;

@@ -42,6 +42,10 @@ struct db;
 /* Open the archive (--db, $STARCHIVE_DB or the XDG default), creating it when create is set; prints
  * the error and returns its exit code, else EXIT_OK. *path_out (when not NULL) gets the path. */
 int cmd_open_archive(int create, struct db **out, char **path_out);
+struct run_lock;
+/* Take the run lock beside the archive (waiting for it when wait is set); prints the error and
+ * returns EXIT_LOCKED or EXIT_FATAL, else EXIT_OK. */
+int cmd_lock(const char *archive_path, int wait, int64_t now, struct run_lock **out);
 /* Find VENDOR's incident by any key (code, URL, shortlink); prints the error and returns its exit
  * code, else EXIT_OK. */
 int cmd_find_incident(struct db *db, const char *vendor, const char *key, int64_t *id);

@@ -31,11 +31,6 @@ void notify_report_clear(struct notify_report *r)
 	memset(r, 0, sizeof *r);
 }
 
-static uint32_t next_rand(uint32_t *s)
-{
-	*s = *s * 1664525u + 1013904223u;
-	return *s;
-}
 
 /* ---- matching ---- */
 
@@ -141,7 +136,7 @@ static int deliver_one(struct db *db, const struct notify_opts *o, const struct 
 		polite_policy_init(&pol);
 		pol.backoff_base = NOTIFY_BACKOFF_BASE;
 		pol.backoff_max = NOTIFY_BACKOFF_MAX;
-		int64_t delay = polite_backoff(&pol, (unsigned)(d->attempts + 1), next_rand(seed));
+		int64_t delay = polite_backoff(&pol, (unsigned)(d->attempts + 1), polite_rand(seed));
 		if (out.has_retry_after && out.retry_after > delay)
 			delay = out.retry_after < pol.retry_after_max ? out.retry_after : pol.retry_after_max;
 		int64_t next = o->now + delay;

@@ -134,3 +134,12 @@ void polite_record(struct polite_state *s, const struct polite_policy *p, int64_
 	}
 	s->next_allowed = sat_add(now, wait);
 }
+
+uint32_t polite_rand(uint32_t *state)
+{
+	uint32_t x = *state ? *state : 2463534242u;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}

@@ -34,6 +34,8 @@ int retry_after_parse(const char *value, int64_t now, int64_t *delay, char **cau
  * "equal jitter": d/2 plus the other half scaled by rnd (any 32-bit random value), so the result
  * lies in [d/2, d]. Returns 0 when failures is 0. */
 int64_t polite_backoff(const struct polite_policy *p, unsigned failures, uint32_t rnd);
+/* The next value of a jitter sequence kept in *state (xorshift32: spread, not secrecy). */
+uint32_t polite_rand(uint32_t *state);
 
 /* 1 when a fetch may start at now; force (sync --force) ignores the interval and any backoff. */
 int polite_may_fetch(const struct polite_state *s, int64_t now, int force);

@@ -12,6 +12,7 @@
 #include "archive.h"
 #include "normalize.h"
 #include "parse.h"
+#include "politeness.h"
 #include "sync.h"
 #include "util.h"
 
@@ -52,6 +53,24 @@ int sync_parse_schedule(const char *text, int64_t **out, size_t *n, char **cause
 	return 0;
 }
 
+/* What archive_ingest takes for a page fetched at now. */
+static void fetched_input(struct archive_input *in, const char *vendor, const char *kind, const char *url,
+			  const struct fetch_result *r, int64_t now)
+{
+	memset(in, 0, sizeof *in);
+	in->vendor = vendor;
+	in->kind = kind;
+	in->url = url;
+	in->data = r->body.data ? r->body.data : "";
+	in->len = r->body.len;
+	in->fetched_at = now;
+	in->now = now;
+	in->http_status = (int)r->status;
+	in->etag = r->etag;
+	in->last_modified = r->last_modified;
+	in->content_type = r->content_type;
+}
+
 void sync_report_clear(struct sync_report *rep)
 {
 	for (size_t i = 0; i < rep->n; i++) {
@@ -62,15 +81,6 @@ void sync_report_clear(struct sync_report *rep)
 	memset(rep, 0, sizeof *rep);
 }
 
-static uint32_t next_rand(uint32_t *s)
-{
-	/* xorshift32: jitter needs spread, not secrecy */
-	uint32_t x = *s ? *s : 2463534242u;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
 
 struct family {
 	const char *kind;
@@ -192,20 +202,10 @@ static int take(struct db *db, const struct sync_opts *o, struct vstate *s, stru
 			return set_cause(cause, "the page changed platform: %s expected, it now serves %s ids",
 					 s->v.platform, now_platform);
 	}
-	struct archive_input in = { 0 };
-	in.vendor = s->v.name;
-	in.kind = j->kind;
-	in.url = r->final_url ? r->final_url : (j->src ? j->src->url : j->rev->url);
-	if (j->src)
-		in.url = j->src->url; /* the source keeps its name even when redirected */
-	in.data = r->body.data ? r->body.data : "";
-	in.len = r->body.len;
-	in.fetched_at = o->now;
-	in.now = o->now;
-	in.http_status = (int)r->status;
-	in.etag = r->etag;
-	in.last_modified = r->last_modified;
-	in.content_type = r->content_type;
+	struct archive_input in;
+	/* the source keeps its name even when redirected */
+	fetched_input(&in, s->v.name, j->kind, j->src ? j->src->url : r->final_url ? r->final_url : j->rev->url, r,
+		      o->now);
 	struct archive_result ar;
 	int rc = archive_ingest(db, &in, &ar, cause);
 	if (rc < 0)
@@ -224,7 +224,7 @@ static void save_source(struct db *db, const struct sync_opts *o, struct db_poll
 	struct polite_state ps = { src->has_next_at ? src->next_at : 0, 0 };
 	int64_t retry = r->has_retry_after ? r->retry_after : -1;
 	/* per URL: the minimum interval and the server's Retry-After; backoff is the vendor's */
-	polite_record(&ps, &o->policy, o->now, 1, retry, next_rand(seed));
+	polite_record(&ps, &o->policy, o->now, 1, retry, polite_rand(seed));
 	src->has_next_at = 1;
 	src->next_at = ps.next_allowed;
 	src->last_status = (int)r->status;
@@ -267,7 +267,7 @@ static int finish_vendor(struct db *db, const struct sync_opts *o, struct vstate
 		free(s->v.last_error);
 		s->v.last_error = xstrdup(out->detail ? out->detail : "failed");
 		struct polite_state ps = { 0, (unsigned)(s->v.failures - 1) };
-		polite_record(&ps, &o->policy, o->now, 0, -1, next_rand(seed));
+		polite_record(&ps, &o->policy, o->now, 0, -1, polite_rand(seed));
 		s->v.has_next_at = 1;
 		s->v.next_at = ps.next_allowed;
 		if (!s->v.broken && s->v.failures >= o->broken_after) {
@@ -533,18 +533,8 @@ static long bf_take(struct db *db, const struct sync_opts *o, const struct db_ve
 		free(why);
 		return -1;
 	}
-	struct archive_input in = { 0 };
-	in.vendor = v->name;
-	in.kind = kind;
-	in.url = url;
-	in.data = r->body.data;
-	in.len = r->body.len;
-	in.fetched_at = o->now;
-	in.now = o->now;
-	in.http_status = (int)r->status;
-	in.etag = r->etag;
-	in.last_modified = r->last_modified;
-	in.content_type = r->content_type;
+	struct archive_input in;
+	fetched_input(&in, v->name, kind, url, r, o->now);
 	in.backfill = 1;
 	struct archive_result ar;
 	int rc = archive_ingest(db, &in, &ar, &why);
